@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The single test command (`make test`): installs and starts what the tests need, runs every
+# check, prints `N passed, N failed` and exits non-zero if anything failed.
+#
+# Steps: system packages (apt) -> docker engine -> molecule base image -> virtualenv ->
+# yamllint, ansible-lint, syntax checks, collection build, ruff, pytest, molecule.
+# Only what this script started (dockerd, by PID) is stopped at the end.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VENV=${SPARKLAB_VENV:-$ROOT/.venv}
+WORK=$(mktemp -d /tmp/sparklab-test.XXXXXX)
+DOCKERD_PIDFILE=$WORK/dockerd.pid
+STEPS_PASSED=0
+STEPS_FAILED=0
+FAILED_NAMES=()
+PYTEST_PASSED=0
+PYTEST_FAILED=0
+PYTEST_SKIPPED=0
+START=$(date +%s)
+
+log() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
+
+cleanup() {
+  if [[ -s $DOCKERD_PIDFILE ]]; then
+    local pid
+    pid=$(cat "$DOCKERD_PIDFILE")
+    log "Stopping the docker engine this run started (PID $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# check NAME COMMAND...: run one check, count it, keep going on failure.
+check() {
+  local name=$1; shift
+  log "$name"
+  local t0=$(date +%s)
+  if "$@"; then
+    STEPS_PASSED=$((STEPS_PASSED + 1)); echo "--- ok: $name ($(( $(date +%s) - t0 ))s)"
+  else
+    STEPS_FAILED=$((STEPS_FAILED + 1)); FAILED_NAMES+=("$name"); echo "--- FAILED: $name ($(( $(date +%s) - t0 ))s)"
+  fi
+}
+
+# setup NAME COMMAND...: a prerequisite; without it the run cannot go on.
+setup() {
+  local name=$1; shift
+  log "$name"
+  if ! "$@"; then
+    echo "--- FAILED: $name"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+
+install_system_packages() {
+  local missing=()
+  command -v docker >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+  command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+  if [[ ${#missing[@]} -eq 0 ]]; then echo "all present"; return 0; fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+make_venv() {
+  local stamp=$VENV/.sparklab-requirements.sha256
+  local want
+  want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+  if [[ -x $VENV/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    echo "virtualenv up to date: $VENV"; return 0
+  fi
+  [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV" || return 1
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" || true
+  "$VENV/bin/python" -c 'import ansible_runner, moto, molecule, pyspark, kubernetes_validate' || return 1
+  echo "$want" > "$stamp"
+}
+
+syntax_check_all() {
+  local rc=0 pb
+  for pb in site.yml playbooks/*.yml; do
+    ansible-playbook --syntax-check -e cluster_name=syntax "$pb" >/dev/null || { echo "syntax error in $pb"; rc=1; }
+  done
+  return $rc
+}
+
+collection_build_and_install() {
+  ansible-galaxy collection build --force --output-path "$WORK/build" . >/dev/null || return 1
+  ansible-galaxy collection install --offline --no-deps -p "$WORK/collections" "$WORK"/build/sparklab-cluster-*.tar.gz >/dev/null || return 1
+  # The installed collection must expose the site playbook by FQCN.
+  ANSIBLE_COLLECTIONS_PATH="$WORK/collections" ansible-playbook --syntax-check -e cluster_name=syntax \
+    sparklab.cluster.site >/dev/null
+}
+
+run_pytest() {
+  local xml=$WORK/pytest.xml
+  pytest -p no:cacheprovider -n 2 --dist loadgroup --junitxml="$xml" tests
+  local rc=$?
+  if [[ -f $xml ]]; then
+    read -r PYTEST_PASSED PYTEST_FAILED PYTEST_SKIPPED < <(python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+s = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - f - s, f, s)
+PY
+    )
+  fi
+  # Any non-zero exit (5 = no tests collected, errors outside tests) without a failed test in the
+  # report still counts as one failure: the suite must run cleanly.
+  if [[ $rc -ne 0 && $PYTEST_FAILED -eq 0 ]]; then
+    PYTEST_FAILED=1; FAILED_NAMES+=("pytest (exit $rc)")
+  elif [[ $PYTEST_FAILED -ne 0 ]]; then
+    FAILED_NAMES+=("pytest ($PYTEST_FAILED failed)")
+  fi
+}
+
+run_molecule() {
+  local scenario=$1
+  molecule test -s "$scenario"
+}
+
+setup "System packages" install_system_packages
+setup "Docker engine" bash scripts/ensure-docker.sh "$DOCKERD_PIDFILE"
+setup "Virtualenv" make_venv
+export PATH="$VENV/bin:$PATH"
+log "Molecule base image"
+MOLECULE_IMAGE=$(bash scripts/build-base-image.sh | tail -n 1) || { echo "0 passed, 1 failed"; exit 1; }
+export MOLECULE_IMAGE
+echo "image: $MOLECULE_IMAGE"
+
+check "yamllint" yamllint --strict .
+check "ansible-lint (profile production)" ansible-lint --offline
+check "Playbook syntax" syntax_check_all
+check "Collection build and install" collection_build_and_install
+check "ruff" ruff check .
+log "pytest"
+run_pytest
+for scenario_dir in molecule/*/; do
+  scenario=$(basename "$scenario_dir")
+  [[ -f $scenario_dir/molecule.yml ]] || continue
+  check "molecule test -s $scenario" run_molecule "$scenario"
+done
+
+log "Summary (each pytest test counts once, and so does every other check)"
+echo "pytest: $PYTEST_PASSED passed, $PYTEST_FAILED failed, $PYTEST_SKIPPED skipped"
+echo "other checks: $STEPS_PASSED passed, $STEPS_FAILED failed"
+for n in "${FAILED_NAMES[@]}"; do echo "  failed: $n"; done
+TOTAL_PASSED=$((PYTEST_PASSED + STEPS_PASSED))
+TOTAL_FAILED=$((PYTEST_FAILED + STEPS_FAILED))
+echo "elapsed: $(( $(date +%s) - START ))s"
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+[[ $TOTAL_FAILED -eq 0 ]]
