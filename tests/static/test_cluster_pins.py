@@ -1,0 +1,132 @@
+"""Pinned versions, release values and role interfaces of the cluster phase are consistent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / "shared" / "reference"
+CLUSTER_ROLES = (
+    "kubeadm_init",
+    "kubeadm_join",
+    "kubelet_csr_approval",
+    "helm",
+    "kubeconfig_fetch",
+    "cluster_ready",
+    "kube_namespace",
+)
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def _release(name: str) -> dict[str, Any]:
+    data = _load(REPO / f"playbooks/vars/releases/{name}.yml")
+    assert list(data) == [f"sparklab_release_{name}"]
+    return data[f"sparklab_release_{name}"]
+
+
+def _leaf_paths(values: dict[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for key, value in values.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            paths.extend(_leaf_paths(value, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def _has_path(values: dict[str, Any], path: str) -> bool:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+@pytest.mark.parametrize("release", ["flannel", "metrics_server", "local_path_provisioner"])
+def test_release_files_define_every_key_of_the_data_interface(release: str) -> None:
+    data = _release(release)
+    for key in ("name", "namespace", "chart_ref", "chart_version", "values", "wait", "atomic", "timeout"):
+        assert key in data, key
+    assert bool(data.get("chart_repo_url")) != bool(data.get("chart_git_url")), "exactly one chart source"
+    assert data["chart_version"], "chart version must be pinned"
+
+
+def test_metrics_server_values_exist_in_the_reference_chart() -> None:
+    reference = _load(REFERENCE / "metrics-server-chart-3.13.1" / "values.yaml")
+    values = _release("metrics_server")["values"]
+    missing = [p for p in _leaf_paths(values) if not _has_path(reference, p)]
+    assert missing == []
+    assert _release("metrics_server")["chart_version"] == "3.13.1"
+
+
+def test_metrics_server_verifies_kubelet_certificates() -> None:
+    values = _release("metrics_server")["values"]
+    arguments = values.get("defaultArgs", []) + values.get("args", [])
+    assert not any(a.startswith("--kubelet-insecure-tls") for a in arguments)
+    assert "--kubelet-preferred-address-types=InternalIP" in arguments
+
+
+def test_local_path_provisioner_becomes_the_default_storage_class() -> None:
+    data = _release("local_path_provisioner")
+    assert data["values"]["storageClass"]["defaultClass"] is True
+    assert data["chart_git_version"] == "v" + data["chart_version"]
+    assert data["values"]["helperImage"]["tag"] != "latest"
+
+
+def test_helm_binary_is_helm_3_with_pinned_sha256() -> None:
+    defaults = _load(REPO / "roles/helm/defaults/main.yml")
+    # kubernetes.core 6.2 (bundled in the pinned ansible) supports Helm 3 only.
+    assert re.fullmatch(r"v3\.\d+\.\d+", defaults["helm_version"])
+    assert set(defaults["helm_checksums"]) >= {"linux-amd64"}
+    for checksum in defaults["helm_checksums"].values():
+        assert re.fullmatch(r"[0-9a-f]{64}", checksum)
+    install = (REPO / "roles/helm/tasks/install.yml").read_text()
+    assert 'checksum: "sha256:{{ helm_checksums[__helm_platform] }}"' in install
+
+
+@pytest.mark.parametrize("role", CLUSTER_ROLES)
+def test_role_argument_specs_match_defaults(role: str) -> None:
+    defaults = _load(REPO / f"roles/{role}/defaults/main.yml") or {}
+    specs = _load(REPO / f"roles/{role}/meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(specs), f"{role}: defaults vs argument specs differ"
+    assert all(name.startswith(f"{role}_") for name in defaults)
+
+
+@pytest.mark.parametrize("role", CLUSTER_ROLES)
+def test_role_main_tasks_only_dispatch(role: str) -> None:
+    for task in _load(REPO / f"roles/{role}/tasks/main.yml"):
+        assert set(task) & {"ansible.builtin.import_tasks", "ansible.builtin.include_tasks"}, task
+
+
+def test_join_and_token_output_are_never_logged() -> None:
+    join = _load(REPO / "roles/kubeadm_join/tasks/join.yml")
+    by_name = {t["name"]: t for t in join}
+    token = by_name["join | Create a short-lived join token on the control plane"]
+    assert token["no_log"] is True and "--ttl" in token["ansible.builtin.command"]["argv"]
+    run = by_name["join | Run kubeadm join"]
+    assert run["no_log"] is True
+    assert run["ansible.builtin.command"]["creates"] == "/etc/kubernetes/kubelet.conf"
+
+
+def test_kubeadm_init_is_guarded_by_the_admin_kubeconfig() -> None:
+    init = _load(REPO / "roles/kubeadm_init/tasks/init.yml")[0]
+    defaults = _load(REPO / "roles/kubeadm_init/defaults/main.yml")
+    assert init["ansible.builtin.command"]["creates"] == "{{ kubeadm_init_admin_kubeconfig }}"
+    assert defaults["kubeadm_init_admin_kubeconfig"] == "/etc/kubernetes/admin.conf"
+
+
+def test_fetched_kubeconfig_is_private_and_not_logged() -> None:
+    tasks = {t["name"]: t for t in _load(REPO / "roles/kubeconfig_fetch/tasks/fetch.yml")}
+    write = tasks["fetch | Write the kubeconfig with the public API server address"]
+    assert write["ansible.builtin.copy"]["mode"] == "0600" and write["no_log"] is True
+    assert tasks["fetch | Read the admin kubeconfig"]["no_log"] is True
