@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""sparklab front door: ``python3 runner.py <verb> [-c cluster.yml] [--key value ...]``.
+
+Verbs: plan, provision, up, down, status, wordcount, report, dashboard, kubeconfig, ssh.
+Run ``python3 runner.py --help`` for details. The code lives in the ``sparklab`` package.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from sparklab.venv_bootstrap import ensure  # noqa: E402 - standard library only
+
+ensure(ROOT, [str(Path(__file__).resolve()), *sys.argv[1:]])
+
+from sparklab.cli import main  # noqa: E402 - needs the dependencies checked above
+
+if __name__ == "__main__":
+    sys.exit(main())

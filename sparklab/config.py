@@ -1,0 +1,149 @@
+"""Load ``cluster.yml`` plus ``--key value`` overrides and validate them before Ansible starts.
+
+The schema lives only in ``plugins/module_utils/cluster_config.py`` (shared with the
+``sparklab.cluster.cluster_config`` action that every playbook runs first); it is imported here by
+file path so runner.py needs no installed collection.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_FILE = REPO_ROOT / "plugins" / "module_utils" / "cluster_config.py"
+DEFAULT_CONFIG = "cluster.yml"
+
+
+class BadInput(Exception):
+    """A mistake in the user's input: printed as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration."""
+
+    given: dict[str, Any]  # the cluster_* keys the user set (file + overrides)
+    resolved: dict[str, Any]  # every key with defaults and derived values
+    source: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.resolved["cluster_name"])
+
+    @property
+    def region(self) -> str:
+        return str(self.resolved["cluster_aws_region"])
+
+    def extravars(self, **extra: Any) -> dict[str, Any]:
+        """What the playbooks get with ``-e @file``: the user's keys only (plus ``extra``)."""
+        out = dict(self.given)
+        out.update(extra)
+        return out
+
+
+@cache
+def schema() -> ModuleType:
+    """Import the shared schema module by path."""
+    spec = importlib.util.spec_from_file_location("sparklab_cluster_config", SCHEMA_FILE)
+    if spec is None or spec.loader is None:  # pragma: no cover - broken checkout
+        raise RuntimeError(f"cannot load {SCHEMA_FILE}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_overrides(args: list[str]) -> dict[str, Any]:
+    """``--worker-count 3 --cluster_admin_cidrs 203.0.113.7/32`` -> ``{cluster_worker_count: 3, ...}``.
+
+    The ``cluster_`` prefix is optional, ``-`` and ``_`` are interchangeable, values are YAML
+    scalars (``3`` is a number, ``true`` a boolean, ``[a, b]`` a list); ``--key=value`` works too.
+    """
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or arg == "--":
+            raise BadInput(f"{arg}: unexpected argument (fix: use --<key> <value>, e.g. --worker-count 3)")
+        name, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(args):
+                raise BadInput(f"--{name}: missing value (fix: --{name} <value>)")
+            value = args[i + 1]
+            i += 1
+        i += 1
+        key = name.replace("-", "_")
+        if not key.startswith("cluster_"):
+            key = f"cluster_{key}"
+        try:
+            out[key] = yaml.safe_load(value) if value != "" else ""
+        except yaml.YAMLError:
+            out[key] = value
+    return out
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror}) (fix: pass -c <your cluster.yml>)") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise BadInput(f"{path}:{where} is not valid YAML (fix: compare with cluster.example.yml)") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: must be a mapping of cluster_* keys (fix: see cluster.example.yml)")
+    return data
+
+
+def load(config_path: str | None, overrides: list[str] | dict[str, Any] | None = None,
+         environ: dict[str, str] | None = None) -> Config:
+    """Read, merge and validate; raise :class:`BadInput` (one line naming the key) on any mistake."""
+    given: dict[str, Any] = {}
+    source = "defaults"
+    if config_path is not None:
+        path = Path(config_path)
+        given.update(load_file(path))
+        source = str(path)
+    elif Path(DEFAULT_CONFIG).is_file():
+        given.update(load_file(Path(DEFAULT_CONFIG)))
+        source = DEFAULT_CONFIG
+    extra = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
+    given.update(extra)
+    for key in given:
+        if not isinstance(key, str) or not key.startswith("cluster_"):
+            raise BadInput(f"{key}: not a sparklab key; every key starts with cluster_ "
+                           "(fix: see cluster.example.yml)")
+    mod = schema()
+    try:
+        resolved, warnings = mod.validate(given, environ)
+    except mod.ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    user_keys = {k: v for k, v in given.items() if k in mod.SCHEMA}
+    # Hand Ansible the normalised values of the keys the user set (e.g. "3" -> 3).
+    normalised = {k: resolved[k] for k in user_keys}
+    return Config(given=normalised, resolved=resolved, source=source, warnings=list(warnings))
+
+
+def detect_admin_cidrs(config: Config) -> list[str]:
+    """The admin CIDRs `up` will open: the configured ones, or the caller's /32 (one HTTP call)."""
+    if config.resolved.get("cluster_admin_cidrs"):
+        return list(config.resolved["cluster_admin_cidrs"])
+    mod = schema()
+    try:
+        return [mod.detect_admin_cidr()]
+    except mod.ConfigError as exc:
+        raise BadInput(str(exc)) from None

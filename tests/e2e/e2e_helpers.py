@@ -1,0 +1,58 @@
+"""Pure helpers of the real-AWS end-to-end test; they are unit-tested here without AWS."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PHASE_LINE = re.compile(
+    r"phase (?P<phase>[a-z]+): (?P<status>\w+) in (?:(?P<min>\d+):(?P<sec2>\d{2})|(?P<sec>\d+)s)$"
+)
+
+
+def phase_seconds(output: str) -> dict[str, int]:
+    """Seconds per phase from runner.py's plain progress lines (``phase nodes: successful in 3:05``)."""
+    out: dict[str, int] = {}
+    for line in output.splitlines():
+        match = _PHASE_LINE.search(line.strip())
+        if not match:
+            continue
+        if match.group("sec") is not None:
+            seconds = int(match.group("sec"))
+        else:
+            seconds = int(match.group("min")) * 60 + int(match.group("sec2"))
+        out[match.group("phase")] = seconds
+    return out
+
+
+def live_tagged_arns(pages: list[dict[str, Any]], terminated_instances: set[str]) -> list[str]:
+    """ARNs from Resource Groups Tagging API pages, minus instances already terminated.
+
+    The tagging API keeps listing a terminated instance for a while after teardown; it costs
+    nothing and is not a leftover. Everything else listed is.
+    """
+    left = []
+    for page in pages:
+        for item in page.get("ResourceTagMappingList", []):
+            arn = item["ResourceARN"]
+            if ":instance/" in arn and arn.rsplit("/", 1)[1] in terminated_instances:
+                continue
+            left.append(arn)
+    return left
+
+
+def nodes_with_metrics(node_metrics: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """NodeMetricsList -> {node: (cpu, memory)} for nodes that report both."""
+    out = {}
+    for item in node_metrics.get("items", []):
+        usage = item.get("usage") or {}
+        if usage.get("cpu") and usage.get("memory"):
+            out[item["metadata"]["name"]] = (usage["cpu"], usage["memory"])
+    return out
+
+
+def dashboard_has_cpu_and_memory(nodes_json: dict[str, Any]) -> bool:
+    """kube-opex-analytics ``/dataset/nodes.json``: every node reports CPU and memory usage."""
+    if not nodes_json:
+        return False
+    return all("cpuUsage" in node and "memUsage" in node for node in nodes_json.values())

@@ -1,0 +1,150 @@
+"""End to end on a real AWS account: up -> Ready -> metrics -> dashboard -> WordCount -> down -> nothing left.
+
+Runs only with SPARKLAB_E2E_AWS=1 and AWS credentials (it creates billable resources: about
+$0.20 per hour with the defaults, for roughly 30-40 minutes). Everything is torn down in a
+`finally`, also when an assertion fails. Seconds per phase go to timings.json in
+$SPARKLAB_E2E_OUTPUT (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_helpers import (
+    dashboard_has_cpu_and_memory,
+    live_tagged_arns,
+    nodes_with_metrics,
+    phase_seconds,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _credentials_present() -> bool:
+    try:
+        from sparklab import credentials
+
+        credentials.resolve()
+        return True
+    except Exception:
+        return False
+
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.environ.get("SPARKLAB_E2E_AWS") != "1", reason="real AWS: set SPARKLAB_E2E_AWS=1"),
+]
+
+
+def _runner(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    print(f"$ runner.py {' '.join(args)}", flush=True)
+    return subprocess.run([sys.executable, str(REPO / "runner.py"), *args, "--plain"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _wait(what: str, probe: Any, timeout: float, every: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+            if last:
+                return last
+        except Exception as exc:  # transient while the cluster settles
+            last = exc
+        time.sleep(every)
+    raise AssertionError(f"{what} not reached in {timeout:.0f} s (last: {last!r})")
+
+
+def test_up_wordcount_down_on_real_aws(tmp_path: Path) -> None:
+    if not _credentials_present():
+        pytest.skip("no AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+    from kubernetes import client, config
+
+    from sparklab import aws
+
+    cluster = os.environ.get("SPARKLAB_E2E_CLUSTER", f"e2e-{int(time.time()) % 100000}")
+    region = os.environ.get("SPARKLAB_E2E_REGION", "eu-west-1")
+    out_dir = Path(os.environ.get("SPARKLAB_E2E_OUTPUT", tmp_path))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, SPARKLAB_HOME=str(tmp_path / "sparklab-home"))
+    cfg = ["--name", cluster, "--aws-region", region, "--worker-count", "2", "--ttl-hours", "2"]
+    timings: dict[str, float] = {}
+    try:
+        started = time.monotonic()
+        up = _runner(["up", *cfg], env, timeout=3600)
+        print(up.stdout[-4000:], up.stderr[-2000:])
+        assert up.returncode == 0
+        timings.update(phase_seconds(up.stdout))
+        timings["up_total"] = round(time.monotonic() - started)
+
+        kubeconfig = tmp_path / "sparklab-home" / cluster / "kubeconfig"
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+
+        t0 = time.monotonic()
+
+        def all_ready() -> list[str]:
+            nodes = core.list_node().items
+            ready = [n.metadata.name for n in nodes
+                     if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)]
+            return ready if len(nodes) == 3 and len(ready) == 3 else []
+
+        ready = _wait("3 nodes Ready", all_ready, 600)
+        timings["nodes_ready"] = round(time.monotonic() - t0)
+
+        t0 = time.monotonic()
+        metrics = _wait("metrics for every node", lambda: (
+            m if set(m := nodes_with_metrics(custom.list_cluster_custom_object(
+                "metrics.k8s.io", "v1beta1", "nodes"))) == set(ready) else None), 600)
+        assert len(metrics) == 3
+        timings["metrics_ready"] = round(time.monotonic() - t0)
+
+        dash = _runner(["dashboard", *cfg], env, timeout=120)
+        assert dash.returncode == 0 and "answers: HTTP 200" in dash.stdout, dash.stdout + dash.stderr
+        url = next(line.split()[-1] for line in dash.stdout.splitlines() if line.startswith("dashboard:"))
+        t0 = time.monotonic()
+
+        def dataset() -> bool:
+            with urllib.request.urlopen(f"{url.rstrip('/')}/dataset/nodes.json", timeout=10) as response:
+                return dashboard_has_cpu_and_memory(json.load(response))
+
+        _wait("dashboard CPU and memory data", dataset, 900, every=30)
+        timings["dashboard_data"] = round(time.monotonic() - t0)
+
+        t0 = time.monotonic()
+        job = _runner(["wordcount", *cfg, "--generate", "1GB"], env, timeout=3600)
+        print(job.stdout[-4000:], job.stderr[-2000:])
+        assert job.returncode == 0
+        timings["wordcount"] = round(time.monotonic() - t0)
+        runs = sorted((tmp_path / "sparklab-home" / cluster / "runs").glob("2*-*-*"))
+        job_run = [r for r in runs if (r / "usage.png").exists()]
+        assert job_run and (job_run[-1] / "summary.txt").read_text().strip()
+    finally:
+        t0 = time.monotonic()
+        down = _runner(["down", "--yes", *cfg], env, timeout=3600)
+        print(down.stdout[-4000:], down.stderr[-2000:])
+        timings["down"] = round(time.monotonic() - t0)
+        (out_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+        print(f"timings: {out_dir / 'timings.json'}")
+    assert down.returncode == 0
+    inv = aws.scan(cluster, aws.Target(region))
+    assert inv.count == 0, inv.lines()
+    ec2 = aws.Target(region).client("ec2")
+    terminated = {i["InstanceId"] for r in ec2.describe_instances(
+        Filters=[{"Name": "tag:sparklab:cluster", "Values": [cluster]}])["Reservations"]
+        for i in r["Instances"] if i["State"]["Name"] == "terminated"}
+    tagging = aws.Target(region).client("resourcegroupstaggingapi")
+    pages = list(tagging.get_paginator("get_resources").paginate(
+        TagFilters=[{"Key": "sparklab:cluster", "Values": [cluster]}]))
+    assert live_tagged_arns(pages, terminated) == []

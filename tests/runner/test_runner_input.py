@@ -1,0 +1,93 @@
+"""Bad input and missing credentials: exit 2, one line naming the problem, nothing started."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from conftest import Sandbox
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["--name", "Bad_Name"], "cluster_name"),
+        (["--name", "ok", "--worker-count", "many"], "cluster_worker_count"),
+        (["--name", "ok", "--worker-count", "99"], "cluster_worker_count"),
+        (["--name", "ok", "--control-plane-instance-type", "t3.micro"],
+         "cluster_control_plane_instance_type"),
+        (["--name", "ok", "--admin-cidrs", "[0.0.0.0/0]"], "cluster_admin_cidrs"),
+        (["--name", "ok", "--wroker-count", "3"], "cluster_wroker_count"),
+        (["--name", "ok", "--aws-region", "mars-1"], "cluster_aws_region"),
+        (["--name", "ok", "--pod-cidr", "10.42.0.0/16"], "cluster_pod_cidr"),
+        ([], "cluster_name"),
+    ],
+)
+def test_bad_configuration_exits_2_with_one_line_naming_the_key(offline: Sandbox, args: list[str],
+                                                                key: str) -> None:
+    result = offline.run("plan", *args, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {key}:") and "fix:" in lines[0]
+    assert "emulator" not in result.stdout  # rejected before anything started
+
+
+def test_bad_config_file_exits_2(offline: Sandbox) -> None:
+    (offline.root / "cluster.yml").write_text("cluster_name: demo\ncluster_worker_count: [1\n")
+    result = offline.run("plan", "-c", "cluster.yml", timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cluster.yml: line 3 is not valid YAML"), lines
+    (offline.root / "cluster.yml").write_text("cluster_name: demo\nworker_count: 3\n")
+    result = offline.run("status", "-c", "cluster.yml", timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("error: worker_count: not a sparklab key")
+
+
+def test_down_without_yes_and_without_terminal_refuses(offline: Sandbox) -> None:
+    offline.env.update({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"})
+    result = offline.run("down", "--name", "demo", timeout=60, stdin="")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: down needs confirmation (fix: run it in a terminal, or add --yes)"
+
+
+class _Listener:
+    """A TCP port on 127.0.0.1 that counts connections (stands in for every AWS endpoint)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("verb", ["up", "provision"])
+def test_up_without_credentials_fails_at_once_pointing_to_plan(offline: Sandbox, verb: str) -> None:
+    listener = _Listener()
+    offline.env["AWS_ENDPOINT_URL"] = listener.url
+    offline.env["SPARKLAB_CHECKIP_URL"] = listener.url
+    started = time.monotonic()
+    result = offline.run(verb, "--name", "demo", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = result.stderr.strip()
+    assert line.startswith("error: no AWS credentials found") and "AWS_PROFILE" in line
+    assert "python3 runner.py plan" in line
+    assert listener.connections == 0, "credential resolution must not touch the network"
+    assert time.monotonic() - started < 30
+    assert not (offline.sparklab_home / "demo" / "runs").exists()

@@ -1,0 +1,126 @@
+"""Verbs and pieces that need neither AWS nor a cluster: report, kubeconfig, bootstrap, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import REPO, Sandbox
+
+from sparklab.progress import PlainProgress
+from sparklab.state import ClusterState, rotate_runs
+
+
+def _job_run(run_dir: Path) -> None:
+    start, end = time.time() - 60, time.time() - 10
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    run_dir.mkdir(parents=True)
+    (run_dir / "job.json").write_text(json.dumps({"run_id": run_dir.name, "state": "COMPLETED",
+                                                  "submitted_at": stamp(start), "terminated_at": stamp(end)}))
+    result = {"version": 1, "top": [["spark", 5], ["lab", 3]], "lines": 2, "words": 8, "distinct_words": 2,
+              "bytes": 40, "inputs": 1, "splits": 1, "started_at": stamp(start), "finished_at": stamp(end),
+              "elapsed_seconds": 50.0, "output": {"kind": "none"}}
+    (run_dir / "driver.log").write_text(f"SPARKLAB_RESULT {json.dumps(result)}\n")
+    rows = ["time,kind,name,role,cpu_cores,memory_bytes"]
+    for i in range(6):
+        t = start + i * 10
+        rows.append(f"{t},node,ip-10-42-0-5,,{0.5 + i / 10},{2 * 2**30}")
+        rows.append(f"{t},pod,wordcount-x-driver,driver,{0.2},{2**30}")
+    (run_dir / "metrics.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_report_rerenders_the_latest_wordcount_run(offline: Sandbox) -> None:
+    runs = offline.sparklab_home / "demo" / "runs"
+    _job_run(runs / "20261127-090000-aaaa")
+    _job_run(runs / "20261127-100000-bbbb")
+    result = offline.run("report", "--name", "demo", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "spark" in result.stdout
+    assert (runs / "20261127-100000-bbbb" / "usage.png").stat().st_size > 1000
+    assert not (runs / "20261127-090000-aaaa" / "usage.png").exists()
+    missing = offline.run("report", "--name", "other", timeout=60)
+    assert missing.returncode == 1 and "no WordCount run yet" in missing.stderr
+
+
+def test_kubeconfig_prints_path_and_export_line(offline: Sandbox) -> None:
+    missing = offline.run("kubeconfig", "--name", "demo", timeout=60)
+    assert missing.returncode == 1 and "python3 runner.py up --name demo" in missing.stderr
+    kube = offline.sparklab_home / "demo" / "kubeconfig"
+    kube.parent.mkdir(parents=True)
+    kube.write_text("apiVersion: v1\n")
+    result = offline.run("kubeconfig", "--name", "demo", timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [str(kube), f"export KUBECONFIG={kube}"]
+
+
+def test_missing_dependencies_create_a_virtualenv_and_rerun_inside_it(tmp_path: Path) -> None:
+    """A fresh clone run by a Python without the dependencies: creates .venv, says so, re-executes."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(REPO / "runner.py", clone)
+    shutil.copytree(REPO / "sparklab", clone / "sparklab", ignore=shutil.ignore_patterns("__pycache__"))
+    # An empty requirements file keeps the test offline; the new virtualenv therefore still lacks
+    # the packages, which the re-executed runner.py must detect instead of looping.
+    (clone / "requirements.txt").write_text("")
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([str(base_python), "-I", str(clone / "runner.py"), "plan"], env=env, cwd=clone,
+                            capture_output=True, text=True, timeout=180, check=False)
+    err = result.stderr
+    assert "missing Python packages" in err and f"first run: creating {clone / '.venv'}" in err
+    assert f"re-running inside {clone / '.venv'}" in err
+    assert "still missing after setting up" in err  # the guard stops a second bootstrap
+    assert result.returncode == 1
+    assert (clone / ".venv" / "bin" / "python").exists()
+
+
+def test_missing_dependencies_reuse_an_existing_virtualenv(tmp_path: Path) -> None:
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SPARKLAB_VENV": str(REPO / ".venv")}
+    result = subprocess.run([str(base_python), "-I", str(REPO / "runner.py"), "--help"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"re-running inside {REPO / '.venv'}" in result.stderr
+    assert "usage: runner.py" in result.stdout
+
+
+def test_plain_progress_prints_phase_task_hosts_and_streams_with_verbose() -> None:
+    out = io.StringIO()
+    progress = PlainProgress(out)
+    progress.start_phase("nodes", 2, 4)
+    progress.event({"event": "playbook_on_task_start", "event_data": {"task": "Install containerd"}})
+    for host in ("cp-1", "worker-1", "worker-2"):
+        progress.event({"event": "runner_on_start", "event_data": {"host": host}})
+    progress.event({"event": "runner_on_ok", "event_data": {"host": "cp-1", "res": {"changed": True}}})
+    progress.event({"event": "runner_on_ok", "event_data": {"host": "worker-1", "res": {}}})
+    progress.event({"event": "runner_on_failed", "event_data": {"host": "worker-2", "res": {"msg": "boom"}}})
+    progress.end_phase("failed")
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("] phase 2/4: nodes")
+    assert lines[1].endswith("] nodes | Install containerd")
+    assert "FAILED nodes | Install containerd | worker-2: boom" in lines[2]
+    assert lines[3].endswith("nodes | Install containerd: 3/3 hosts done, 1 changed, 1 failed")
+    assert lines[4].endswith("phase nodes: failed in 0s")
+    assert progress.failures == ["nodes | Install containerd | worker-2: boom"]
+    verbose = io.StringIO()
+    streaming = PlainProgress(verbose, verbose=True)
+    streaming.event({"event": "verbose", "stdout": "PLAY [Prepare the nodes] ****"})
+    assert verbose.getvalue() == "PLAY [Prepare the nodes] ****\n"
+
+
+def test_old_ansible_run_folders_rotate_but_job_runs_stay(tmp_path: Path) -> None:
+    state = ClusterState(name="demo", home=tmp_path)
+    state.ensure()
+    state.runs.mkdir()
+    for i in range(25):
+        (state.runs / f"20261127T0{i:05d}.000000Z-status").mkdir()
+    (state.runs / "20261127-090000-aaaa").mkdir()
+    deleted = rotate_runs(state.runs, keep=20)
+    assert len(deleted) == 5
+    assert (state.runs / "20261127-090000-aaaa").is_dir()
+    assert len(list(state.runs.iterdir())) == 21
