@@ -1,0 +1,1 @@
+"""sparklab: one command for a kubeadm Spark lab on AWS EC2."""

@@ -1,0 +1,187 @@
+"""Bad input, foreign owners, AWS failures, interruptions and throttling, through the strict proxy."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import REGION, AwsLab
+from strict_proxy import Refusal
+
+BAD_INPUTS = [
+    ("cluster_name", ["-e", "cluster_name=Bad_Name"]),
+    ("cluster_aws_region", ["-e", "cluster_aws_region=mars-north-1"]),
+    ("cluster_admin_cidrs", ["-e", '{"cluster_admin_cidrs": ["0.0.0.0/0"]}']),
+    ("cluster_admin_cidrs", ["-e", '{"cluster_admin_cidrs": ["10.0.0.1/8"]}']),
+    ("cluster_worker_count", ["-e", "cluster_worker_count=x"]),
+    ("cluster_worker_count", ["-e", "cluster_worker_count=51"]),
+    ("cluster_control_plane_instance_type", ["-e", "cluster_control_plane_instance_type=t3.micro"]),
+    ("cluster_control_plane_instance_type", ["-e", "cluster_control_plane_instance_type=t3.small"]),
+    ("cluster_worker_instance_type", ["-e", "cluster_worker_instance_type=t4g.large"]),
+    ("cluster_subnet_cidr", ["-e", "cluster_subnet_cidr=10.43.0.0/24"]),
+    ("cluster_ttl_hours", ["-e", "cluster_ttl_hours=-1"]),
+    ("cluster_ami_id", ["-e", "cluster_ami_id=ubuntu"]),
+    ("cluster_wroker_count", ["-e", "cluster_wroker_count=3"]),
+    ("cluster_root_volume_gib", ["-e", "cluster_root_volume_gib=8"]),
+]
+
+
+def test_bad_input_fails_in_one_line_before_any_mutating_call(aws: AwsLab) -> None:
+    aws.proxy.reset_counts()
+
+    def run(case: tuple[str, list[str]]):
+        key, extra = case
+        return key, aws.playbook("provision", "badinput", *extra)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, BAD_INPUTS))
+    for key, result in results:
+        assert result.rc != 0, key
+        lines = [ln for ln in result.stdout.splitlines() if '"msg": "cluster_' in ln]
+        assert len(lines) == 1, result.stdout[-2000:]
+        message = lines[0].split('"msg": ', 1)[1]
+        assert f"{key}:" in message and "(fix:" in message, message
+    assert sum(aws.proxy.mutating.values()) == 0, dict(aws.proxy.mutating)
+    assert aws.tagged("badinput") == []
+
+
+def test_admin_cidr_detection_failure_is_a_one_line_error(aws: AwsLab) -> None:
+    aws.proxy.reset_counts()
+    run = aws.playbook("provision", "nodetect", env={"SPARKLAB_CHECKIP_URL": "http://127.0.0.1:9/"})
+    assert run.rc != 0
+    assert "cluster_admin_cidrs: is empty and detecting your public IPv4" in run.stdout
+    assert sum(aws.proxy.mutating.values()) == 0
+
+
+def test_provision_refuses_resources_of_another_owner(aws: AwsLab) -> None:
+    ec2 = aws.client("ec2")
+    ec2.create_vpc(
+        CidrBlock="10.9.0.0/16",
+        TagSpecifications=[
+            {
+                "ResourceType": "vpc",
+                "Tags": [
+                    {"Key": "sparklab:cluster", "Value": "taken"},
+                    {"Key": "sparklab:owner", "Value": "arn:aws:iam::123456789012:user/someone-else"},
+                ],
+            }
+        ],
+    )
+    aws.proxy.reset_counts()
+    run = aws.playbook("provision", "taken")
+    assert run.rc != 0
+    assert "belong to arn:aws:iam::123456789012:user/someone-else" in run.stdout
+    assert sum(aws.proxy.mutating.values()) == 0, dict(aws.proxy.mutating)
+    down = aws.playbook("teardown", "taken")
+    assert down.rc != 0 and "nothing was deleted" in down.stdout
+    assert (
+        len(ec2.describe_vpcs(Filters=[{"Name": "tag:sparklab:cluster", "Values": ["taken"]}])["Vpcs"]) == 1
+    )
+
+
+def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2",
+        region_name=REGION,
+        endpoint_url=aws.proxy.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    group = ec2.create_security_group(GroupName="strict", Description="strict", VpcId=vpc)["GroupId"]
+    inst = ec2.run_instances(
+        ImageId=aws.emulator.current_ami(REGION),
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnet,
+        SecurityGroupIds=[group],
+    )["Instances"][0]["InstanceId"]
+    for call in (
+        lambda: ec2.delete_security_group(GroupId=group),
+        lambda: ec2.delete_subnet(SubnetId=subnet),
+        lambda: ec2.delete_internet_gateway(InternetGatewayId=igw),
+        lambda: ec2.delete_vpc(VpcId=vpc),
+    ):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "DependencyViolation"
+    s3 = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=aws.proxy.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    s3.create_bucket(Bucket="strict-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="strict-bucket", Key="k", Body=b"x")
+    with pytest.raises(ClientError) as err:
+        s3.delete_bucket(Bucket="strict-bucket")
+    assert err.value.response["Error"]["Code"] == "BucketNotEmpty"
+    ec2.terminate_instances(InstanceIds=[inst])
+    ec2.delete_security_group(GroupId=group)
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.delete_internet_gateway(InternetGatewayId=igw)
+    ec2.delete_vpc(VpcId=vpc)
+
+
+# Creating steps, each failed once with the error AWS gives there; the cluster is then torn down.
+# Four points keep the run inside its time budget: after the VPC, after the gateway (route table
+# fails), after network and group (key import fails), and after everything but the nodes.
+INTERRUPTIONS = [
+    ("CreateSubnet", "Unsupported", "Create the public subnet"),
+    ("CreateRouteTable", "RouteTableLimitExceeded", "route table"),
+    ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key"),
+    ("RunInstances", "VcpuLimitExceeded", "Launch the control plane"),
+]
+
+
+@pytest.mark.parametrize(("action", "code", "step"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS])
+def test_interrupted_provision_tears_down_to_zero_and_resumes_without_duplicates(
+    aws: AwsLab, action: str, code: str, step: str
+) -> None:
+    cluster = f"cut-{action.lower()[:14]}"
+    aws.proxy.fail_once[action] = Refusal(400, code, f"injected {code}")
+    failed = aws.playbook("provision", cluster, workers=0)
+    assert failed.rc != 0
+    assert step in failed.stdout and code in failed.stdout
+    assert "python3 runner.py down -c cluster.yml" in failed.stdout
+    assert "python3 runner.py up -c cluster.yml" in failed.stdout
+    down = aws.playbook("teardown", cluster)
+    assert down.rc == 0, down.stdout[-4000:]
+    assert aws.tagged(cluster) == []
+
+
+def test_interrupted_provision_resumes_without_duplicates(aws: AwsLab) -> None:
+    cluster = "resume"
+    for action in ("CreateSecurityGroup", "RunInstances"):
+        aws.proxy.fail_once[action] = Refusal(403, "UnauthorizedOperation", "injected")
+        assert aws.playbook("provision", cluster, workers=1).rc != 0
+    run = aws.playbook("provision", cluster, workers=1)
+    assert run.rc == 0, run.stdout[-4000:]
+    kinds = [r["type"] for r in aws.tagged(cluster)]
+    assert kinds.count("Vpcs") == 1 and kinds.count("SecurityGroups") == 1 and kinds.count("instance") == 2
+    assert (
+        kinds.count("InternetGateways") == 1
+        and kinds.count("RouteTables") == 1
+        and kinds.count("bucket") == 1
+    )
+
+
+def test_provision_and_teardown_succeed_under_30_percent_throttling(aws: AwsLab) -> None:
+    aws.proxy.configure(throttle_rate=0.3, seed=42)
+    try:
+        up = aws.playbook("provision", "throttled", workers=1)
+        assert up.rc == 0, up.stdout[-4000:]
+        down = aws.playbook("teardown", "throttled")
+        assert down.rc == 0, down.stdout[-4000:]
+        assert aws.proxy.throttled > 20
+    finally:
+        aws.proxy.configure(throttle_rate=0.0)
+    assert aws.tagged("throttled") == []
