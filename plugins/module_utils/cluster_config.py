@@ -328,10 +328,10 @@ SCHEMA: dict[str, Key] = {
         Key(
             "cluster_kubernetes_version",
             "str",
-            "1.35.0",
+            "1.37.1",
             "Kubernetes version (full patch release).",
-            "set cluster_kubernetes_version: 1.35.0",
-            _regex_check(_K8S_RE, "a full version like 1.35.0"),
+            "set cluster_kubernetes_version: 1.37.1",
+            _regex_check(_K8S_RE, "a full version like 1.37.1"),
         ),
         Key(
             "cluster_pod_cidr",

@@ -26,8 +26,6 @@ from e2e_helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 def _credentials_present() -> bool:

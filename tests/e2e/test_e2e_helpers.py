@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from e2e_helpers import (  # noqa: E402
+from e2e_helpers import (
     dashboard_has_cpu_and_memory,
     live_tagged_arns,
     nodes_with_metrics,

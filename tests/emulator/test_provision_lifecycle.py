@@ -8,7 +8,10 @@ import stat
 from typing import Any
 
 import pytest
-from conftest import DETECTED_IP, REGION, AwsLab
+from awslab import DETECTED_IP, REGION, AwsLab
+
+# The module fixture provisions two clusters once: keep every test of this file on one worker.
+pytestmark = pytest.mark.xdist_group("emulator-lifecycle")
 
 CLUSTER = "alpha"
 NEIGHBOUR = "beta"

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import Sandbox
+from runner_sandbox import Sandbox
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, Sandbox
+from runner_sandbox import REPO, Sandbox
 
 from sparklab.progress import PlainProgress
 from sparklab.state import ClusterState, rotate_runs

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CALLER_ADDRESS, FAKE_ACCESS_KEY, FAKE_SECRET, Sandbox, tagged_resources
+from local_services import tagged_resources
+from runner_sandbox import CALLER_ADDRESS, FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox
 
 NO_SSH = ("-e", "aws_instances_wait_for_ssh=false")
 ANSI = re.compile(r"\x1b\[")
@@ -42,7 +43,7 @@ def test_provision_status_down_leaves_nothing_and_writes_no_secret(with_aws: San
     assert re.search(r"^\[\s*\d+s\] phase 1/1: provision$", up.stdout, re.M), up.stdout
     assert re.search(r"^\[\s*\d+s\] provision \| .+: 1/1 hosts done", up.stdout, re.M)
     assert not ANSI.search(up.stdout)
-    created = tagged_resources(emulator, cluster)
+    created = tagged_resources(emulator.endpoint_url, REGION, cluster)
     assert any(r.startswith("instance") for r in created) and len(created) >= 8, created
     assert f"admin access (SSH, API server, dashboard) from {CALLER_ADDRESS}/32" in up.stdout
 
@@ -54,7 +55,7 @@ def test_provision_status_down_leaves_nothing_and_writes_no_secret(with_aws: San
     down = with_aws.run("down", "--yes", *args)
     assert down.returncode == 0, down.stdout + down.stderr
     assert f"0 resources of cluster {cluster} exist" in down.stdout
-    assert tagged_resources(emulator, cluster) == []
+    assert tagged_resources(emulator.endpoint_url, REGION, cluster) == []
     audit = (with_aws.sparklab_home / cluster / "audit.log").read_text()
     assert "confirmed=--yes" in audit and "result=ok left=0" in audit
 
@@ -143,11 +144,12 @@ def test_sigint_mid_provision_exits_130_leaves_no_process_and_down_cleans_up(wit
     left = [p for p in tree if _alive(p)]
     assert left == [], f"processes of the interrupted run still alive: {left}"
     assert _processes_of(with_aws.sparklab_home) == []
-    assert tagged_resources(emulator, cluster), "the interrupted run should have created something"
+    created = tagged_resources(emulator.endpoint_url, REGION, cluster)
+    assert created, "the interrupted run should have created something"
 
     down = with_aws.run("down", "--yes", *args)
     assert down.returncode == 0, down.stdout + down.stderr
-    assert tagged_resources(emulator, cluster) == []
+    assert tagged_resources(emulator.endpoint_url, REGION, cluster) == []
     _assert_no_secret(with_aws.sparklab_home, with_aws.home)
 
 
