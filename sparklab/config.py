@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = REPO_ROOT / "plugins" / "module_utils" / "cluster_config.py"
+MODULE_UTILS_DIR = REPO_ROOT / "plugins" / "module_utils"
+SCHEMA_FILE = MODULE_UTILS_DIR / "cluster_config.py"
 DEFAULT_CONFIG = "cluster.yml"
 
 
@@ -51,15 +52,21 @@ class Config:
 
 
 @cache
-def schema() -> ModuleType:
-    """Import the shared schema module by path."""
-    spec = importlib.util.spec_from_file_location("sparklab_cluster_config", SCHEMA_FILE)
+def module_utils(stem: str) -> ModuleType:
+    """Import ``plugins/module_utils/<stem>.py`` by file path (no installed collection needed)."""
+    path = MODULE_UTILS_DIR / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"sparklab_{stem}", path)
     if spec is None or spec.loader is None:  # pragma: no cover - broken checkout
-        raise RuntimeError(f"cannot load {SCHEMA_FILE}")
+        raise RuntimeError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses need the module registered
     spec.loader.exec_module(module)
     return module
+
+
+def schema() -> ModuleType:
+    """The shared schema module (``plugins/module_utils/cluster_config.py``)."""
+    return module_utils(SCHEMA_FILE.stem)
 
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:

@@ -1,9 +1,8 @@
-"""Approximate hourly cost of a sparklab cluster.
+"""Approximate hourly cost of a sparklab cluster, for the front end's messages.
 
-The prices are on-demand Linux list prices for eu-west-1 (Ireland) as published by AWS in 2025.
-They are approximate: AWS changes prices, other regions differ (us-east-1 is about 10 % cheaper,
-some regions 20-30 % dearer), and taxes, data transfer and S3 requests are not included. The
-figures are meant to answer "roughly how much per hour", not to reconcile a bill.
+The price table and the arithmetic live only in ``plugins/module_utils/prices.py`` (shared with the
+``sparklab.cluster.hourly_cost`` filter that provisioning uses for its summary); this module loads it
+by file path and adds the printed table.
 """
 
 from __future__ import annotations
@@ -11,40 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-PRICES_REGION = "eu-west-1"
-PRICES_DATED = "2025"
-PRICES_LABEL = f"approximate {PRICES_REGION} on-demand list prices ({PRICES_DATED}); check your bill"
+from sparklab.config import module_utils
 
-# USD per instance-hour, Linux, on demand, eu-west-1.
-INSTANCE_HOURLY_USD: dict[str, float] = {
-    "t3.medium": 0.0456,
-    "t3.large": 0.0912,
-    "t3.xlarge": 0.1824,
-    "t3.2xlarge": 0.3648,
-    "t3a.medium": 0.0408,
-    "t3a.large": 0.0816,
-    "t3a.xlarge": 0.1632,
-    "t3a.2xlarge": 0.3264,
-    "m5.large": 0.107,
-    "m5.xlarge": 0.214,
-    "m5.2xlarge": 0.428,
-    "m6i.large": 0.107,
-    "m6i.xlarge": 0.214,
-    "m6i.2xlarge": 0.428,
-    "m7i.large": 0.1124,
-    "m7i.xlarge": 0.2247,
-    "c5.large": 0.096,
-    "c5.xlarge": 0.192,
-    "c6i.large": 0.096,
-    "c6i.xlarge": 0.192,
-    "r5.large": 0.141,
-    "r5.xlarge": 0.282,
-    "r6i.large": 0.141,
-    "r6i.xlarge": 0.282,
-}
-GP3_GIB_MONTH_USD = 0.088
-HOURS_PER_MONTH = 730
-PUBLIC_IPV4_HOURLY_USD = 0.005
+prices = module_utils("prices")
+
+PRICES_REGION: str = prices.PRICES_REGION
+PRICES_DATED: str = prices.PRICES_DATED
+PRICES_LABEL: str = prices.PRICES_LABEL
+INSTANCE_HOURLY_USD: dict[str, float] = prices.INSTANCE_HOURLY_USD
+GP3_GIB_MONTH_USD: float = prices.GP3_GIB_MONTH_USD
+HOURS_PER_MONTH: int = prices.HOURS_PER_MONTH
+PUBLIC_IPV4_HOURLY_USD: float = prices.PUBLIC_IPV4_HOURLY_USD
 
 
 @dataclass(frozen=True)
@@ -52,25 +28,14 @@ class CostLine:
     item: str
     quantity: float
     unit_usd_per_hour: float | None
-
-    @property
-    def usd_per_hour(self) -> float | None:
-        if self.unit_usd_per_hour is None:
-            return None
-        return self.quantity * self.unit_usd_per_hour
+    usd_per_hour: float | None
 
 
 @dataclass(frozen=True)
 class Estimate:
     lines: tuple[CostLine, ...]
-
-    @property
-    def usd_per_hour(self) -> float:
-        return sum(line.usd_per_hour or 0.0 for line in self.lines)
-
-    @property
-    def unknown(self) -> tuple[str, ...]:
-        return tuple(line.item for line in self.lines if line.unit_usd_per_hour is None)
+    usd_per_hour: float
+    unknown: tuple[str, ...]
 
     def table(self) -> list[str]:
         rows = []
@@ -84,33 +49,29 @@ class Estimate:
 
 
 def instance_hourly(instance_type: str) -> float | None:
-    return INSTANCE_HOURLY_USD.get(instance_type)
+    return prices.instance_hourly(instance_type)
 
 
 def volume_hourly(gib: float) -> float:
-    return gib * GP3_GIB_MONTH_USD / HOURS_PER_MONTH
+    return prices.volume_hourly(gib)
 
 
 def estimate(instances: dict[str, int], root_volume_gib: float) -> Estimate:
     """Cost per hour of ``instances`` (type -> count), each with a gp3 root volume and a public IPv4."""
-    lines: list[CostLine] = []
-    total = 0
-    for itype, count in instances.items():
-        if count <= 0:
-            continue
-        total += count
-        lines.append(CostLine(f"{itype} instance", count, instance_hourly(itype)))
-    if total:
-        volume = f"gp3 root volume {root_volume_gib:g} GiB"
-        lines.append(CostLine(volume, total, volume_hourly(root_volume_gib)))
-        lines.append(CostLine("public IPv4 address", total, PUBLIC_IPV4_HOURLY_USD))
-    return Estimate(tuple(lines))
+    result = prices.hourly_estimate(instances, root_volume_gib)
+    lines = tuple(
+        CostLine(line["item"], line["quantity"], line["unit_usd_per_hour"], line["usd_per_hour"])
+        for line in result["lines"]
+    )
+    unknown = tuple(f"{itype} instance" for itype in result["unpriced"])
+    return Estimate(lines, result["usd_per_hour"], unknown)
 
 
 def estimate_for_config(config: dict[str, Any]) -> Estimate:
     """Cost per hour of the cluster a configuration describes."""
-    cp = str(config.get("cluster_control_plane_instance_type", "t3.medium"))
-    worker = str(config.get("cluster_worker_instance_type", "t3.large"))
-    counts: dict[str, int] = {cp: 1}
-    counts[worker] = counts.get(worker, 0) + int(config.get("cluster_worker_count", 2))
+    counts = prices.cluster_instances(
+        str(config.get("cluster_control_plane_instance_type", "t3.medium")),
+        str(config.get("cluster_worker_instance_type", "t3.large")),
+        int(config.get("cluster_worker_count", 2)),
+    )
     return estimate(counts, float(config.get("cluster_root_volume_gib", 30)))
