@@ -1,0 +1,195 @@
+"""The WordCount application under local pyspark equals the plain-Python word rule."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+from wordcount_corpus import HANDWRITTEN, REPO
+
+from sparklab import jobs
+from sparklab import wordcount_app as app
+
+pytestmark = pytest.mark.slow
+
+
+def expected_lines(text: str) -> int:
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (0 if text.endswith(("\n", "\r")) or not text else 1)
+
+
+def spark_counts(spark, config: app.JobConfig) -> tuple[dict, dict[str, int]]:
+    result = app.run(spark, config)
+    return result, dict(result["top"])
+
+
+def test_reference_rule_splits_on_apostrophes_underscores_and_keeps_accents_and_digits():
+    assert app.reference_words("L'ÉTÉ snake_case don't Cafe\u0301 x²y 12,50 नमस्ते") == [
+        "l",
+        "été",
+        "snake",
+        "case",
+        "don",
+        "t",
+        "cafe\u0301",
+        "x²y",
+        "12",
+        "50",
+        "नमस्ते",
+    ]
+
+
+def test_handwritten_corpus_counts_equal_python_reference(spark, tmp_path):
+    corpus = tmp_path / "handwritten.txt"
+    corpus.write_bytes(HANDWRITTEN.encode("utf-8"))
+    reference = app.reference_counts(HANDWRITTEN.splitlines())
+    out = tmp_path / "counts"
+    result = app.run(spark, app.JobConfig(inputs=[str(corpus)], top=1000, output_dir=str(out)))
+    assert dict(result["top"]) == dict(reference)
+    assert result["words"] == sum(reference.values())
+    assert result["distinct_words"] == len(reference)
+    assert result["lines"] == expected_lines(HANDWRITTEN)
+    assert result["bytes"] == len(HANDWRITTEN.encode("utf-8"))
+    csv_rows = spark.read.option("header", True).csv(str(out)).collect()
+    assert {r["word"]: int(r["count"]) for r in csv_rows} == dict(reference)
+    # A few facts of the rule, visible in the corpus.
+    assert reference["été"] == 2 and reference["cafe\u0301"] == 3 and reference["café"] == 2
+    assert reference["don"] == 2 and reference["t"] == 2 and "don't" not in reference
+    assert reference["snake"] == 1 and "snake_case_name" not in reference
+
+
+def test_generated_corpus_counts_equal_python_reference(spark):
+    lines = app.generated_lines(spark, 300_000, seed=11, vocabulary=5000)
+    text = [row["value"] for row in lines.select("value").collect()]
+    reference = app.reference_counts(text)
+    result = app.run(spark, app.JobConfig(generate_bytes=300_000, seed=11, vocabulary=5000, top=100_000))
+    assert dict(result["top"]) == dict(reference)
+    assert result["lines"] == len(text)
+    assert result["bytes"] == sum(len(line.encode("utf-8")) + 1 for line in text)
+    assert abs(result["bytes"] - 300_000) < 300_000 * 0.05  # about the size asked for
+    ranked = [count for _, count in reference.most_common(4)]
+    assert ranked[0] > 1.5 * ranked[1] > 1.5 * 0.8 * ranked[2]  # Zipf: frequency falls with rank
+
+
+def test_word_rule_in_the_jvm_equals_python_for_every_code_point_both_unicode_databases_know(spark):
+    universe = [
+        chr(cp)
+        for cp in range(app.MAX_UNICODE + 1)
+        if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")
+    ]
+    probe = spark.createDataFrame([("".join(universe),)], "value string")
+    unknown_to_jvm = set(probe.select(F.regexp_extract_all("value", F.lit(r"\p{Cn}"), 0)).first()[0])
+    known = [c for c in universe if c not in unknown_to_jvm]
+    assert len(known) > 140_000 and len(unknown_to_jvm) < 2000
+    block = 500
+    rows = [(i, " ".join(f"a{c}b" for c in known[i : i + block])) for i in range(0, len(known), block)]
+    frame = spark.createDataFrame(rows, "i int, value string")
+    jvm = dict(frame.select("i", F.array_join(app.words_column("value"), "|")).collect())
+    mismatched = [i for i, text in rows if jvm[i] != "|".join(app.reference_words(text))]
+    assert mismatched == []
+
+
+def test_url_inputs_are_read_in_byte_ranges_and_count_like_the_reference(spark, file_server):
+    first = HANDWRITTEN * 20
+    second = "".join(f"Line {i} of the SECOND file, it's here\r\n" for i in range(400)) + "tail"
+    file_server.files.update({"a.txt": first.encode(), "b.txt": second.encode(), "empty.txt": b""})
+    base = f"http://127.0.0.1:{file_server.server_port}"
+    urls = [f"{base}/a.txt?X-Amz-Signature=x", f"{base}/b.txt", f"{base}/empty.txt"]
+    result = app.run(spark, app.JobConfig(inputs=urls, top=100_000, chunk_bytes=2999))
+    reference = app.reference_counts([first, second])
+    assert dict(result["top"]) == dict(reference)
+    assert result["lines"] == expected_lines(first) + expected_lines(second)
+    assert result["bytes"] == len(first.encode()) + len(second.encode())
+    size = len(first.encode()) + len(second.encode())
+    assert result["splits"] == -(-len(first.encode()) // 2999) + -(-len(second.encode()) // 2999)
+    assert result["splits"] > size // 2999 - 2
+    ranged = [r for r in file_server.requests if r[1] and r[1] != "bytes=0-0"]
+    assert len(ranged) >= result["splits"] - 2
+
+
+def test_url_input_without_range_support_is_read_whole(spark, file_server):
+    file_server.ranges = False
+    file_server.files["c.txt"] = HANDWRITTEN.encode()
+    url = f"http://127.0.0.1:{file_server.server_port}/c.txt"
+    result = app.run(spark, app.JobConfig(inputs=[url], top=1000, chunk_bytes=100))
+    assert result["splits"] == 1
+    assert dict(result["top"]) == dict(app.reference_counts([HANDWRITTEN]))
+
+
+def test_local_file_goes_through_the_bucket_and_counts_come_back_as_csv(spark, tmp_path, monkeypatch):
+    from sparklab.emulator import Emulator
+
+    with Emulator(regions=("eu-west-1",)) as emulator:
+        for key, value in emulator.client_env().items():
+            monkeypatch.setenv(key, value)
+        s3 = jobs.make_s3_client("eu-west-1")
+        bucket = jobs.bucket_name("lab", "123456789012", "eu-west-1")
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        corpus = tmp_path / "corpus.txt"
+        corpus.write_text(HANDWRITTEN * 5, encoding="utf-8")
+        run_id = jobs.new_run_id()
+        prepared = jobs.prepare_inputs(
+            [str(corpus)], s3_client=s3, bucket=bucket, run_id=run_id, expiry=600, output_parts=3
+        )
+        assert prepared.input_urls[0].startswith(emulator.endpoint_url)
+        assert all("?" not in source for source in prepared.sources)
+        result = app.run(
+            spark,
+            app.JobConfig(
+                inputs=prepared.input_urls, output_urls=prepared.output_urls, chunk_bytes=1500, top=5
+            ),
+        )
+        assert result["output"] == {"kind": "urls", "parts": 3, "rows": result["distinct_words"]}
+        rows = jobs.collect_counts(s3, bucket, prepared.output_keys, tmp_path / "counts.csv")
+    reference = app.reference_counts([HANDWRITTEN * 5])
+    assert rows == len(reference)
+    lines = (tmp_path / "counts.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "word,count"
+    assert {w: int(c) for w, c in (line.rsplit(",", 1) for line in lines[1:])} == dict(reference)
+    assert [line.rsplit(",", 1)[0] for line in lines[1:6]] == [w for w, _ in result["top"]]
+
+
+def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
+    """The ConfigMap copy imports nothing from sparklab: run it from an empty folder."""
+    script = tmp_path / "wordcount_app.py"
+    shutil.copy(REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py", script)
+    import pyspark
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(
+        SPARK_HOME=str(Path(pyspark.__file__).parent),
+        PYSPARK_PYTHON=sys.executable,
+        PYSPARK_DRIVER_PYTHON=sys.executable,
+    )
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    proc = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--conf",
+            "spark.sql.shuffle.partitions=2",
+            "--conf",
+            "spark.ui.showConsoleProgress=false",
+            str(script),
+            "--generate=50KB",
+            "--top=3",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = jobs.parse_driver_log(proc.stdout)
+    assert len(result.top) == 3 and result.words > 5000 and result.bytes > 45_000
