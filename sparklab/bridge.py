@@ -5,7 +5,9 @@ One runner.py invocation = one private data dir ``$SPARKLAB_HOME/<cluster>/runs/
 ``artifacts/NN-<phase>/stdout`` and its events ``artifacts/NN-<phase>/job_events/``.
 
 Secrets: ``suppress_env_files=True`` (nothing under ``env/`` is written or reused), the
-configuration goes in a 0600 vars file passed with ``-e @file``, and the environment ansible-runner
+configuration goes in a 0600 vars file passed with ``-e @file`` (secret variables, such as a job's
+presigned URLs, go in separate 0600 files the caller deletes: ``RunSpec.vars_files``, only their
+paths reach the recorded command line), and the environment ansible-runner
 records is scrubbed of every credential variable before the run starts: Ansible gets its AWS
 credentials from :mod:`sparklab.credentials` instead.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -102,6 +105,8 @@ class RunSpec:
     repo_root: Path = REPO_ROOT
     keep_artifacts: int = 10
     event_sinks: Sequence[Callable[[dict[str, Any]], None]] = ()
+    # More ``-e @file`` vars files, after the configuration; the caller owns (and deletes) them.
+    vars_files: Sequence[Path] = ()
 
 
 def base_env(repo_root: Path = REPO_ROOT) -> dict[str, str]:
@@ -121,6 +126,11 @@ def write_vars(run_dir: Path, extravars: dict[str, Any]) -> Path:
     return write_private(run_dir / "cluster-vars.json", json.dumps(extravars, indent=2, sort_keys=True))
 
 
+def extravars_cmdline(*vars_files: Path) -> str:
+    """``-e @file`` for each file, quoted for ansible-runner (which splits it with shlex)."""
+    return shlex.join([arg for path in vars_files for arg in ("-e", f"@{path}")])
+
+
 def _build_runner(spec: RunSpec, phase: Phase, index: int, vars_file: Path, marker: str) -> Any:
     from ansible_runner.interface import init_runner
 
@@ -130,7 +140,7 @@ def _build_runner(spec: RunSpec, phase: Phase, index: int, vars_file: Path, mark
         ident=f"{index:02d}-{phase.name}",
         playbook=str(spec.repo_root / phase.playbook),
         inventory=str(spec.repo_root / "inventory"),
-        cmdline=f"-e @{vars_file}",
+        cmdline=extravars_cmdline(vars_file, *spec.vars_files),
         suppress_env_files=True,
         rotate_artifacts=spec.keep_artifacts,
         quiet=True,

@@ -127,12 +127,13 @@ def _aws_env(cfg: Config) -> dict[str, str]:
 
 
 def _run(ctx: Context, cfg: Config, verb: str, phases: tuple[bridge.Phase, ...], env: dict[str, str],
-         extravars: dict[str, Any], interrupts: Interrupts, run_dir: Path) -> bridge.RunResult:
+         extravars: dict[str, Any], interrupts: Interrupts, run_dir: Path,
+         vars_files: tuple[Path, ...] = ()) -> bridge.RunResult:
     ctx.say(f"{verb}: cluster {cfg.name} in {cfg.region}; log: {run_dir}")
     progress = ctx.progress()
     spec = bridge.RunSpec(
         run_dir=run_dir, extravars=extravars, env=env, progress=progress, cancel=interrupts.cancel,
-        verbosity=max(0, ctx.args.verbose - 1), keep_artifacts=len(phases) + 1,
+        verbosity=max(0, ctx.args.verbose - 1), keep_artifacts=len(phases) + 1, vars_files=vars_files,
     )
     try:
         return bridge.run_phases(spec, phases)

@@ -10,19 +10,27 @@ through short-lived presigned URLs made here with the user's own credentials:
   ``runs/<run-id>/input/`` first, then presigned;
 * ``--generate SIZE`` needs no input at all: the job makes a synthetic corpus itself.
 
+URL lifetime: ``DEFAULT_URL_EXPIRY_SECONDS`` (1 h). The executors open the GET URLs when the job
+starts and the PUT URLs when it ends, and the playbook waits at most 30 min
+(``spark_wordcount_timeout_seconds``) for the job, so 1 h covers a whole run with room for pod
+scheduling; a URL signed with temporary credentials also stops working when they expire. The URLs
+reach the playbook only through :func:`job_vars_file` (0600, deleted when the run ends) and the
+cluster only through a Secret (see roles/spark_wordcount/README.md).
+
 The full counts come back as CSV parts that the executors PUT to presigned URLs under
 ``runs/<run-id>/counts/``; :func:`collect_counts` merges them into ``counts.csv``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +213,21 @@ def write_job_vars(directory: Path, prepared: PreparedInputs, run_id: str, top: 
         json.dump(prepared.job_vars(run_id, top), handle, indent=2)
     path.chmod(0o600)
     return path
+
+
+def remove_job_vars(path: Path) -> None:
+    """Delete a job-vars file (no presigned URL stays on disk after the run); absent is fine."""
+    path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def job_vars_file(directory: Path, prepared: PreparedInputs, run_id: str, top: int = 20) -> Iterator[Path]:
+    """A 0600 job-vars file that exists only while the ``with`` block runs, however it ends."""
+    path = write_job_vars(directory, prepared, run_id, top)
+    try:
+        yield path
+    finally:
+        remove_job_vars(path)
 
 
 def collect_counts(s3_client: Any, bucket: str, keys: Sequence[str], dest: Path) -> int:

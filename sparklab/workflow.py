@@ -41,17 +41,19 @@ def wordcount(ctx: Context, cfg: Config, creds: Any) -> int:
                                        generate=ctx.args.generate or "")
     except jobs.InputError as exc:
         raise BadInput(str(exc)) from None
-    job_vars = prepared.job_vars(run_id, ctx.args.top)
     ctx.say(f"wordcount run {run_id}: {', '.join(prepared.sources)}")
     sampler = monitor.Sampler(state.kubeconfig, str(cfg.resolved["cluster_spark_namespace"]),
                               jobs.app_name(run_id), output=run_dir / "metrics.csv")
     sampler.start()
     try:
-        with Interrupts(ctx.say) as interrupts, credentials.CredentialEndpoint(creds) as endpoint:
+        # The presigned URLs go in their own 0600 file, deleted when the run ends however it ends;
+        # cluster-vars.json (kept for troubleshooting) holds no URL.
+        with Interrupts(ctx.say) as interrupts, credentials.CredentialEndpoint(creds) as endpoint, \
+                jobs.job_vars_file(run_dir, prepared, run_id, ctx.args.top) as job_vars_path:
             env = {"AWS_REGION": cfg.region, "AWS_DEFAULT_REGION": cfg.region,
                    "SPARKLAB_CLUSTER_NAME": cfg.name} | endpoint.child_env()
             result = _run(ctx, cfg, "wordcount", bridge.PHASES["wordcount"], env,
-                          cfg.extravars(**extra, **job_vars), interrupts, run_dir)
+                          cfg.extravars(**extra), interrupts, run_dir, vars_files=(job_vars_path,))
     finally:
         stats = sampler.stop()
     ctx.say(f"sampled the metrics API {stats.samples} times ({len(stats.errors)} errors)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 from urllib.parse import parse_qs, urlparse
@@ -135,3 +136,17 @@ def test_sizes_accept_decimal_and_binary_units():
     assert parse_size("1.5 kb") == 1500
     with pytest.raises(ValueError, match="invalid size"):
         parse_size("12 parsecs")
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_job_vars_file_is_private_during_the_run_and_gone_after_it(tmp_path, fails):
+    prepared = jobs.PreparedInputs(input_urls=["https://x/y?X-Amz-Signature=1"])
+    seen = {}
+    with pytest.raises(RuntimeError) if fails else contextlib.nullcontext():  # noqa: SIM117
+        with jobs.job_vars_file(tmp_path / "run", prepared, "20261127-090000-ab12") as path:
+            seen["mode"] = stat.S_IMODE(path.stat().st_mode)
+            seen["urls"] = json.loads(path.read_text())["spark_wordcount_input_urls"]
+            if fails:
+                raise RuntimeError("the playbook was interrupted")
+    assert seen == {"mode": 0o600, "urls": ["https://x/y?X-Amz-Signature=1"]}
+    assert not path.exists() and list((tmp_path / "run").iterdir()) == []

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
+import kubernetes_validate
 import pytest
 import yaml
 from wordcount_corpus import REPO
@@ -20,8 +22,13 @@ SCHEMA = (
 ROLE = REPO / "roles" / "spark_wordcount"
 
 
-def render(tmp_path: Path, **overrides: object) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Run the role with spark_wordcount_submit false (render only) against implicit localhost."""
+def render(
+    tmp_path: Path, post_tasks: str = "", **overrides: object
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the role with spark_wordcount_submit false (render only) against implicit localhost.
+
+    Ansible's own temporary folders are under ``tmp_path`` too, so a scan of it sees them.
+    """
     state = tmp_path / "state"
     variables = {
         "cluster_state_dir": str(state),
@@ -39,10 +46,15 @@ def render(tmp_path: Path, **overrides: object) -> tuple[subprocess.CompletedPro
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     (tmp_path / "play.yml").write_text(
         "- name: Render the WordCount manifests\n  hosts: localhost\n  connection: local\n"
-        f"  gather_facts: false\n  roles:\n    - role: {ROLE}\n"
+        f"  gather_facts: false\n  roles:\n    - role: {ROLE}\n{post_tasks}"
     )
     env = dict(
-        os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0"
+        os.environ,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local-tmp"),
+        ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"),
     )
     env.pop("ANSIBLE_CONFIG", None)
     proc = subprocess.run(
@@ -69,10 +81,12 @@ def test_rendered_sparkapplication_validates_against_the_operator_schema(tmp_pat
     assert app["metadata"]["name"] == "wordcount-20261127-090000-ab12"
     assert spec["image"] == "apache/spark:4.0.3-python3" and spec["sparkVersion"] == "4.0.3"
     assert spec["type"] == "Python" and spec["mode"] == "cluster" and spec["timeToLiveSeconds"] == 3600
-    assert spec["arguments"][0].startswith(
-        "--input=https://bucket.s3.amazonaws.com/a.txt?X-Amz-Signature=ab&"
-    )
-    assert "--generate=1GiB" in spec["arguments"] and spec["arguments"][-2:] == ["--top=20", "--chunk-mib=64"]
+    assert spec["arguments"] == [
+        "--urls-file=/opt/sparklab-urls/urls.json",
+        "--generate=1GiB",
+        "--top=20",
+        "--chunk-mib=64",
+    ]
     # t3.large: 2 vCPU, 8 GiB -> 1 executor per worker, half the CPU, 55 % of the memory.
     executor = spec["executor"]
     assert executor["instances"] == 2 and executor["cores"] == 2 and executor["coreRequest"] == "1000m"
@@ -121,3 +135,128 @@ def test_unusable_inputs_fail_before_anything_is_rendered(tmp_path, overrides, r
     assert proc.returncode != 0
     assert reason in proc.stdout
     assert not runs.exists()
+
+
+# --------------------------------------------------------------------------- presigned URLs
+MARKER = "SPARKLABleakMARKER"
+SECRET_URLS = {
+    "spark_wordcount_input_urls": [
+        "https://bucket.s3.eu-west-1.amazonaws.com/runs/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=ASIAFAKE%2F20261127%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Expires=3600"
+        f"&X-Amz-Security-Token=IQoJb3{MARKER}token%2Bx&X-Amz-Signature={MARKER}0a1b2c"
+    ],
+    "spark_wordcount_output_urls": [
+        f"https://bucket.s3.eu-west-1.amazonaws.com/runs/p{n}.csv?X-Amz-Security-Token={MARKER}t{n}"
+        f"&X-Amz-Signature={MARKER}s{n}"
+        for n in range(2)
+    ],
+}
+# What the submit task sends, captured by the test play (not by the role) into its own folder.
+CAPTURE_SECRET = """  post_tasks:
+    - name: Capture the Secret the submit task would send
+      ansible.builtin.copy:
+        content: "{{{{ lookup('ansible.builtin.template', '{template}') }}}}"
+        dest: "{dest}"
+        mode: "0600"
+      no_log: true
+"""
+
+
+def _files_holding(root: Path, needle: str, skip: set[Path]) -> tuple[list[Path], int]:
+    files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p not in skip]
+    return [p for p in files if needle.encode() in p.read_bytes()], len(files)
+
+
+def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
+    captured = tmp_path / "captured" / "secret.yaml"
+    captured.parent.mkdir(mode=0o700)
+    post = CAPTURE_SECRET.format(template=ROLE / "templates" / "secret.yaml.j2", dest=captured)
+    proc, runs = render(tmp_path, post, spark_wordcount_run_id="20261127-090000-ab12", **SECRET_URLS)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dir = runs / "20261127-090000-ab12"
+    assert {p.name for p in run_dir.iterdir()} == {"configmap.yaml", "sparkapplication.yaml"}
+
+    # The Secret: a valid v1 Secret holding every URL, in the job namespace, named after the run.
+    secret = yaml.safe_load(captured.read_text())
+    assert stat.S_IMODE(captured.stat().st_mode) == 0o600
+    kubernetes_validate.validate(secret, "1.37.0", strict=True)
+    assert secret["type"] == "Opaque" and secret["immutable"] is True
+    assert secret["metadata"] == {
+        "name": "wordcount-20261127-090000-ab12-urls",
+        "namespace": "spark-jobs",
+        "labels": {
+            "app.kubernetes.io/name": "sparklab-wordcount",
+            "app.kubernetes.io/managed-by": "sparklab",
+            "sparklab/run-id": "20261127-090000-ab12",
+        },
+    }
+    assert json.loads(secret["stringData"]["urls.json"]) == {
+        "input_urls": SECRET_URLS["spark_wordcount_input_urls"],
+        "output_urls": SECRET_URLS["spark_wordcount_output_urls"],
+    }
+
+    # The application reads them from the Secret mounted into the driver, not from its arguments.
+    app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
+    jsonschema.validate(app, json.loads(SCHEMA.read_text()))
+    spec = app["spec"]
+    assert spec["volumes"] == [
+        {"name": "presigned-urls", "secret": {"secretName": "wordcount-20261127-090000-ab12-urls"}}
+    ]
+    assert spec["driver"]["volumeMounts"] == [
+        {"name": "presigned-urls", "mountPath": "/opt/sparklab-urls", "readOnly": True}
+    ]
+    assert "volumeMounts" not in spec["executor"]
+    assert "--urls-file=/opt/sparklab-urls/urls.json" in spec["arguments"]
+
+    # Nowhere else: not in any file under tmp_path (run folder, Ansible's temporary folders), not
+    # in the output. vars.json is the test's input (runner.py's deleted job-vars file).
+    skip = {tmp_path / "vars.json", captured}
+    leaks, scanned = _files_holding(tmp_path, MARKER, skip)
+    assert leaks == [] and scanned >= 3
+    assert MARKER not in proc.stdout + proc.stderr and "X-Amz-" not in proc.stdout + proc.stderr
+    captured.unlink()
+
+
+def test_generate_only_runs_have_no_secret_volume(tmp_path):
+    proc, runs = render(
+        tmp_path,
+        spark_wordcount_generate="1GiB",
+        spark_wordcount_input_urls=[],
+        spark_wordcount_output_urls=[],
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    (run_dir,) = runs.iterdir()
+    app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
+    jsonschema.validate(app, json.loads(SCHEMA.read_text()))
+    assert "volumes" not in app["spec"] and "volumeMounts" not in app["spec"]["driver"]
+    assert not any(arg.startswith("--urls-file") for arg in app["spec"]["arguments"])
+
+
+def test_failed_submission_says_why_without_showing_a_url(tmp_path):
+    """No API server listens on 127.0.0.1:9: creating the Secret fails inside a no_log task."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "u", "user": {"token": "fake"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    proc, _ = render(
+        tmp_path,
+        spark_wordcount_submit=True,
+        spark_wordcount_kubeconfig=str(kubeconfig),
+        spark_wordcount_run_id="20261127-090000-ab12",
+        **SECRET_URLS,
+    )
+    assert proc.returncode != 0
+    assert "Could not submit wordcount-20261127-090000-ab12 to namespace spark-jobs" in proc.stdout
+    assert 'task "submit | Create the Secret with the presigned URLs" failed' in proc.stdout
+    assert MARKER not in proc.stdout + proc.stderr
+    leaks, _ = _files_holding(tmp_path, MARKER, {tmp_path / "vars.json"})
+    assert leaks == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -193,3 +194,17 @@ def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = jobs.parse_driver_log(proc.stdout)
     assert len(result.top) == 3 and result.words > 5000 and result.bytes > 45_000
+
+
+def test_urls_file_adds_inputs_and_outputs_and_errors_never_show_a_url(tmp_path):
+    urls = tmp_path / "urls.json"
+    urls.write_text(json.dumps({"input_urls": ["https://h/a?X-Amz-Signature=s1"], "output_urls": ["https://h/p0"]}))
+    config = app.parse_args(["--urls-file", str(urls), "--input", "/data/b.txt", "--top", "3"])
+    assert config.inputs == ["/data/b.txt", "https://h/a?X-Amz-Signature=s1"]
+    assert config.output_urls == ["https://h/p0"] and config.top == 3
+    urls.write_text(json.dumps({"input_urls": ["s3://b/k?X-Amz-Signature=s2"]}))
+    with pytest.raises(ValueError, match="input_urls must be a list of http") as err:
+        app.read_urls_file(str(urls))
+    assert "s2" not in str(err.value)
+    with pytest.raises(ValueError, match="cannot read the URL file"):
+        app.read_urls_file(str(tmp_path / "missing.json"))

@@ -19,7 +19,9 @@ Inputs
     split into byte ranges of ``--chunk-mib`` that are fetched in parallel, so no single node
     carries all the data. ``--input PATH`` (a local or Hadoop path): read with Spark's text
     source. ``--generate SIZE``: a Zipf-distributed synthetic corpus of about SIZE bytes,
-    produced inside the job.
+    produced inside the job. ``--urls-file FILE``: a JSON object ``{"input_urls": [...],
+    "output_urls": [...]}`` (on the cluster: a Secret mounted into the driver), so presigned URLs
+    never appear in the application's arguments, which anyone who can read pods sees.
 
 Outputs
     One driver-log line ``SPARKLAB_RESULT {json}`` with the top N words and the totals (lines,
@@ -412,6 +414,22 @@ def result_line(result: dict[str, Any]) -> str:
     return f"{RESULT_PREFIX} {json.dumps(result, ensure_ascii=True, sort_keys=True)}"
 
 
+def read_urls_file(path: str) -> tuple[list[str], list[str]]:
+    """Input and output URLs from a JSON file; errors name the file, never a URL."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot read the URL file {path}: {type(err).__name__}") from None
+    found: list[list[str]] = []
+    for key in ("input_urls", "output_urls"):
+        urls = data.get(key, []) if isinstance(data, dict) else None
+        if not isinstance(urls, list) or not all(isinstance(u, str) and _is_url(u) for u in urls):
+            raise ValueError(f"{path}: {key} must be a list of http(s) URLs")
+        found.append(list(urls))
+    return found[0], found[1]
+
+
 def parse_args(argv: Sequence[str] | None = None) -> JobConfig:
     parser = argparse.ArgumentParser(prog="wordcount_app.py", description="sparklab WordCount")
     parser.add_argument("--input", action="append", default=[], metavar="URL_OR_PATH",
@@ -425,11 +443,16 @@ def parse_args(argv: Sequence[str] | None = None) -> JobConfig:
     parser.add_argument("--output-url", action="append", default=[], metavar="URL",
                         help="presigned PUT URL for one CSV part; repeat for more parts")
     parser.add_argument("--output-dir", default="", metavar="PATH", help="Spark path for the CSV")
+    parser.add_argument("--urls-file", default="", metavar="FILE",
+                        help='JSON {"input_urls": [...], "output_urls": [...]} added to the options')
     args = parser.parse_args(argv)
     try:
         generate = parse_size(args.generate) if args.generate else 0
+        file_inputs, file_outputs = read_urls_file(args.urls_file) if args.urls_file else ([], [])
     except ValueError as err:
         parser.error(str(err))
+    args.input += file_inputs
+    args.output_url += file_outputs
     if not args.input and not generate:
         parser.error("no input: give --input URL/PATH (repeatable) or --generate SIZE")
     return JobConfig(inputs=list(args.input), generate_bytes=generate, seed=args.seed,
