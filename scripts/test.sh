@@ -93,7 +93,7 @@ syntax_check_all() {
 
 collection_build_and_install() {
   ansible-galaxy collection build --force --output-path "$WORK/build" . >/dev/null || return 1
-  ansible-galaxy collection install --offline --no-deps -p "$WORK/collections" "$WORK"/build/sparklab-cluster-*.tar.gz >/dev/null || return 1
+  ansible-galaxy collection install --force --offline --no-deps -p "$WORK/collections" "$WORK"/build/sparklab-cluster-*.tar.gz >/dev/null || return 1
   # The installed collection must expose the site playbook by FQCN.
   ANSIBLE_COLLECTIONS_PATH="$WORK/collections" ansible-playbook --syntax-check -e cluster_name=syntax \
     sparklab.cluster.site >/dev/null
