@@ -7,7 +7,6 @@ Run: .venv/bin/python bench/bench_provision.py
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -15,39 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "emulator"))
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT / "tests" / "helpers"), str(ROOT)]
 
-from conftest import AwsLab, _CheckIp  # noqa: E402
-from strict_proxy import StrictProxy  # noqa: E402
-
-from sparklab.emulator import Emulator  # noqa: E402
-
-
-def _lab() -> tuple[AwsLab, object]:
-    import http.server
-    import threading
-
-    emulator = Emulator(regions=("eu-west-1",))
-    emulator.start()
-    proxy = StrictProxy(upstream=emulator.endpoint_url)
-    proxy.start()
-    checkip = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CheckIp)
-    threading.Thread(target=checkip.serve_forever, daemon=True).start()
-    home = Path(tempfile.mkdtemp(prefix="sparklab-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_", "SPARKLAB_"))}
-    env.update(emulator.client_env())
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": proxy.url,
-            "AWS_REGION": "eu-west-1",
-            "SPARKLAB_HOME": str(home),
-            "SPARKLAB_CHECKIP_URL": f"http://127.0.0.1:{checkip.server_address[1]}/",
-            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-            "ANSIBLE_NOCOLOR": "1",
-        }
-    )
-    return AwsLab(emulator, proxy, env, home), checkip
+from awslab import AwsLab, aws_lab  # noqa: E402
 
 
 def measure(lab: AwsLab, workers: int) -> tuple[float, float, Counter[str]]:
@@ -64,13 +33,8 @@ def measure(lab: AwsLab, workers: int) -> tuple[float, float, Counter[str]]:
 
 
 def main() -> None:
-    lab, checkip = _lab()
-    try:
+    with aws_lab(Path(tempfile.mkdtemp(prefix="sparklab-bench-"))) as lab:
         results = {n: measure(lab, n) for n in (2, 30)}
-    finally:
-        checkip.shutdown()
-        lab.proxy.stop()
-        lab.emulator.stop()
     for n, (up, down, calls) in results.items():
         total = up + down
         print(f"workers={n:2d}  provision {up:6.1f}s  teardown {down:6.1f}s  total {total:6.1f}s", end="")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
-from local_services import tagged_resources
+from local_services import checkip_service, tagged_resources
 from strict_proxy import StrictProxy
 
 from sparklab.emulator import Emulator
@@ -88,3 +91,34 @@ class AwsLab:
     def tagged(self, cluster: str) -> list[str]:
         """Every resource tagged with the cluster, seen directly in moto (``"<kind> <id>"``)."""
         return tagged_resources(self.emulator.endpoint_url, REGION, cluster)
+
+
+@contextmanager
+def aws_lab(home: Path) -> Iterator[AwsLab]:
+    """moto on 127.0.0.1, the strict proxy in front of it, a local what-is-my-IP stand-in, and the
+    environment that points botocore and Ansible at them (nothing of the caller's AWS settings)."""
+    with Emulator(regions=(REGION,)) as emulator, checkip_service(DETECTED_IP) as checkip_url:
+        proxy = StrictProxy(upstream=emulator.endpoint_url, region=REGION)
+        proxy.start()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_", "SPARKLAB_"))}
+        env.update(emulator.client_env())
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": proxy.url,
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_RETRY_MODE": "standard",
+                "AWS_MAX_ATTEMPTS": "10",
+                "SPARKLAB_HOME": str(home),
+                "SPARKLAB_CHECKIP_URL": checkip_url,
+                "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+                "ANSIBLE_DEPRECATION_WARNINGS": "0",
+                "NO_PROXY": "127.0.0.1,localhost",
+            }
+        )
+        try:
+            yield AwsLab(emulator, proxy, env, home)
+        finally:
+            proxy.stop()

@@ -39,20 +39,31 @@ def tagged_resources(endpoint_url: str, region: str, cluster: str) -> list[str]:
 
     Scanned directly with boto3, independently of sparklab's own audit code.
     """
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name=region)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
     flt = [{"Name": "tag:sparklab:cluster", "Values": [cluster]}]
-    found = [f"instance {i['InstanceId']}" for r in ec2.describe_instances(Filters=flt)["Reservations"]
-             for i in r["Instances"] if i["State"]["Name"] != "terminated"]
-    for call, key, id_key in (("describe_vpcs", "Vpcs", "VpcId"), ("describe_subnets", "Subnets", "SubnetId"),
-                              ("describe_security_groups", "SecurityGroups", "GroupId"),
-                              ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
-                              ("describe_route_tables", "RouteTables", "RouteTableId"),
-                              ("describe_key_pairs", "KeyPairs", "KeyName"),
-                              ("describe_volumes", "Volumes", "VolumeId")):
+    found = [
+        f"instance {i['InstanceId']}"
+        for r in ec2.describe_instances(Filters=flt)["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
+    for call, key, id_key in (
+        ("describe_vpcs", "Vpcs", "VpcId"),
+        ("describe_subnets", "Subnets", "SubnetId"),
+        ("describe_security_groups", "SecurityGroups", "GroupId"),
+        ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
+        ("describe_route_tables", "RouteTables", "RouteTableId"),
+        ("describe_key_pairs", "KeyPairs", "KeyName"),
+        ("describe_volumes", "Volumes", "VolumeId"),
+    ):
         found += [f"{key} {item[id_key]}" for item in getattr(ec2, call)(Filters=flt)[key]]
     s3 = session.client("s3", endpoint_url=endpoint_url)
-    found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", [])
-              if b["Name"].startswith(f"sparklab-{cluster}-")]
+    found += [
+        f"bucket {b['Name']}"
+        for b in s3.list_buckets().get("Buckets", [])
+        if b["Name"].startswith(f"sparklab-{cluster}-")
+    ]
     return found
