@@ -131,15 +131,21 @@ def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
     ec2.delete_vpc(VpcId=vpc)
 
 
-# Creating steps, each failed once with the error AWS gives there; the cluster is then torn down.
-# Four points keep the run inside its time budget: after the VPC, after the gateway (route table
-# fails), after network and group (key import fails), and after everything but the nodes.
+# Creating steps in provisioning order, each failed once with an error AWS gives there (errors
+# botocore does not retry); the half-made cluster is then torn down. Every creating step after the
+# VPC is a cut point: the cut leaves everything before it in place.
 INTERRUPTIONS = [
     ("CreateSubnet", "Unsupported", "Create the public subnet"),
+    ("CreateInternetGateway", "InternetGatewayLimitExceeded", "internet gateway"),
     ("CreateRouteTable", "RouteTableLimitExceeded", "route table"),
+    ("CreateSecurityGroup", "SecurityGroupLimitExceeded", "Create the cluster security group"),
     ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key"),
+    ("CreateBucket", "TooManyBuckets", "bucket"),
     ("RunInstances", "VcpuLimitExceeded", "Launch the control plane"),
 ]
+# amazon.aws 10.1.2's ec2_security_group wraps the ClientError before fail_json_aws sees it, so its
+# failure carries no AWS error code: the message then says so instead of naming the code.
+CODE_LOST_BY_MODULE = {"CreateSecurityGroup"}
 
 
 @pytest.mark.parametrize(("action", "code", "step"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS])
@@ -150,7 +156,8 @@ def test_interrupted_provision_tears_down_to_zero_and_resumes_without_duplicates
     aws.proxy.fail_once[action] = Refusal(400, code, f"injected {code}")
     failed = aws.playbook("provision", cluster, workers=0)
     assert failed.rc != 0
-    assert step in failed.stdout and code in failed.stdout
+    assert step in failed.stdout
+    assert ("(no AWS error code)" if action in CODE_LOST_BY_MODULE else code) in failed.stdout
     assert "python3 runner.py down -c cluster.yml" in failed.stdout
     assert "python3 runner.py up -c cluster.yml" in failed.stdout
     down = aws.playbook("teardown", cluster)

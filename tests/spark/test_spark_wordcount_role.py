@@ -14,10 +14,11 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from reference_data import REFERENCE_DIR
 from wordcount_corpus import REPO
 
 SCHEMA = (
-    REPO.parent / "shared" / "reference" / "spark-operator-2.5.2" / "sparkapplication-v1beta2.schema.json"
+    REFERENCE_DIR / "spark-operator-2.5.2" / "sparkapplication-v1beta2.schema.json"
 )
 ROLE = REPO / "roles" / "spark_wordcount"
 

@@ -15,7 +15,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASES_DIR = REPO / "playbooks" / "vars" / "releases"
-REFERENCE_DIR = REPO.parent / "shared" / "reference"
+
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -10,7 +10,6 @@ import kubernetes_validate
 import pytest
 import yaml
 from addons_render import (
-    REFERENCE_DIR,
     cluster_variables,
     load_release,
     release_files,
@@ -18,6 +17,7 @@ from addons_render import (
     render_role_template,
     role_variables,
 )
+from reference_data import REFERENCE_DIR
 
 K8S_VERSION = "1.37.0"  # kubernetes-validate 1.37.0 ships schemas up to this version.
 

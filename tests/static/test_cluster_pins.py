@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
+from reference_data import REFERENCE_DIR
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference"
+
 CLUSTER_ROLES = (
     "kubeadm_init",
     "kubeadm_join",
@@ -62,7 +63,7 @@ def test_release_files_define_every_key_of_the_data_interface(release: str) -> N
 
 
 def test_metrics_server_values_exist_in_the_reference_chart() -> None:
-    reference = _load(REFERENCE / "metrics-server-chart-3.13.1" / "values.yaml")
+    reference = _load(REFERENCE_DIR / "metrics-server-chart-3.13.1" / "values.yaml")
     values = _release("metrics_server")["values"]
     missing = [p for p in _leaf_paths(values) if not _has_path(reference, p)]
     assert missing == []

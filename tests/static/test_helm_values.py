@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import yaml
 from addons_render import (
-    REFERENCE_DIR,
     cluster_variables,
     leaf_paths,
     load_release,
@@ -25,6 +24,7 @@ from addons_render import (
     render,
     role_variables,
 )
+from reference_data import REFERENCE_DIR
 
 # Release -> reference folder, per variant. kube-opex-analytics is rendered once per known tag.
 KUBE_OPEX_TAGS = {"v25.10.1": "kube-opex-analytics-25.10.1", "v26.01.1": "kube-opex-analytics-26.01.1"}
