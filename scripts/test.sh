@@ -158,5 +158,8 @@ for n in "${FAILED_NAMES[@]}"; do echo "  failed: $n"; done
 TOTAL_PASSED=$((PYTEST_PASSED + STEPS_PASSED))
 TOTAL_FAILED=$((PYTEST_FAILED + STEPS_FAILED))
 echo "elapsed: $(( $(date +%s) - START ))s"
+# Clean up first, so that the closing line below is the last line of the run.
+cleanup
+trap - EXIT
 echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
 [[ $TOTAL_FAILED -eq 0 ]]
