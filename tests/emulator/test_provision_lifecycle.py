@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import subprocess
 from typing import Any
 
 import pytest
@@ -113,7 +114,13 @@ def test_provision_creates_the_locked_down_shape(aws: AwsLab, provisioned: dict[
     assert [k["KeyName"] for k in keys] == [f"sparklab-{CLUSTER}"]
     private_key = aws.home / CLUSTER / "id_ed25519"
     assert stat.S_IMODE(private_key.stat().st_mode) == 0o600
-    assert private_key.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    # The key on disk is the private half of the key pair AWS holds: ssh-keygen derives the same
+    # public key from it as the .pub file sparklab imported.
+    derived = subprocess.run(
+        ["ssh-keygen", "-y", "-f", str(private_key)], capture_output=True, text=True, check=True
+    ).stdout.split()[:2]
+    imported = (private_key.parent / "id_ed25519.pub").read_text().split()[:2]
+    assert derived == imported and derived[0] == "ssh-ed25519"
     assert "PRIVATE KEY" not in provisioned["run"].stdout
 
     s3 = aws.client("s3")

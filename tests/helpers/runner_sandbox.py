@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "runner.py"
 REGION = "eu-west-1"
 # Recognisable fake credentials: the secret scan looks for these exact strings.
-FAKE_ACCESS_KEY = "AKIASPARKLABFAKE7Q2Z"
+FAKE_ACCESS_KEY = "FAKEIDSPARKLAB7Q2Z00"
 FAKE_SECRET = "sparklabFAKEsecret/k3Y+DoNotLeak0123456789"
 CALLER_ADDRESS = "198.51.100.7"
 # Variables that would let a test reach a real AWS account or change the identity used.
