@@ -106,23 +106,20 @@ class StrictProxy:
                 self._random.seed(seed)
 
     # ---- direct (unproxied) view of moto, used to decide refusals ---------------------------
-    def _ec2(self) -> Any:
+    def _client(self, service: str) -> Any:
         return boto3.client(
-            "ec2",
+            service,
             region_name=self.region,
             endpoint_url=self.upstream,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
 
+    def _ec2(self) -> Any:
+        return self._client("ec2")
+
     def _s3(self) -> Any:
-        return boto3.client(
-            "s3",
-            region_name=self.region,
-            endpoint_url=self.upstream,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return self._client("s3")
 
     def _live_instances(self, name: str, values: list[str]) -> list[dict[str, Any]]:
         pages = self._ec2().describe_instances(

@@ -152,15 +152,9 @@ def path_in_reference(path: tuple[str, ...], reference: Mapping[str, Any]) -> bo
 
 def cluster_variables(state_home: Path, **overrides: Any) -> dict[str, Any]:
     """Every cluster_* variable as the cluster_config action returns it (schema defaults + overrides)."""
-    import importlib.util
+    from sparklab.config import schema
 
-    path = REPO / "plugins" / "module_utils" / "cluster_config.py"
-    spec = importlib.util.spec_from_file_location("sparklab_cluster_config_for_tests", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    resolved, _ = module.validate(
+    resolved, _ = schema().validate(
         {"cluster_name": "static-test", **overrides}, environ={"SPARKLAB_HOME": str(state_home)}
     )
     return resolved

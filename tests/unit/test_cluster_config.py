@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import http.server
-import importlib.util
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
+from sparklab.config import schema
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "sparklab_cluster_config", ROOT / "plugins/module_utils/cluster_config.py"
-)
-cc = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = cc
-_spec.loader.exec_module(cc)
+cc = schema()  # plugins/module_utils/cluster_config.py, loaded as runner.py loads it
 
 
 def test_defaults_are_filled_and_state_dir_derived() -> None:
