@@ -69,6 +69,19 @@ install_system_packages() {
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# find_python: print the path of a Python 3.12+ interpreter that really runs (pyenv shims on PATH
+# may exist for versions that are not selected, so each candidate is executed, not just located).
+find_python() {
+  local c
+  local pyenv=${PYENV_ROOT:-$HOME/.pyenv}
+  for c in python3.12 python3.13 python3 "$pyenv"/versions/3.12*/bin/python3.12 "$pyenv"/versions/3.13*/bin/python3.13; do
+    if "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'; return 0
+    fi
+  done
+  return 1
+}
+
 make_venv() {
   local stamp=$VENV/.sparklab-requirements.sha256
   local want
@@ -76,7 +89,15 @@ make_venv() {
   if [[ -x $VENV/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     echo "virtualenv up to date: $VENV"; return 0
   fi
-  [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV" || return 1
+  if [[ -x $VENV/bin/python ]] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    echo "removing $VENV: its Python is older than 3.12 (Ansible 14 needs 3.12+)"; rm -rf "$VENV"
+  fi
+  if [[ ! -x $VENV/bin/python ]]; then
+    local py
+    py=$(find_python) || { echo "no Python 3.12 or newer found (install python3.12 or python3.13)"; return 1; }
+    echo "creating $VENV with $py"
+    "$py" -m venv "$VENV" || return 1
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt 2>&1 \
     | grep -v "is ignored: it is neither a file nor a directory" || true
   "$VENV/bin/python" -c 'import ansible_runner, moto, molecule, pyspark, kubernetes_validate' || return 1
