@@ -17,14 +17,12 @@ from typing import Any
 
 import yaml
 
+from sparklab.errors import BadInput
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODULE_UTILS_DIR = REPO_ROOT / "plugins" / "module_utils"
 SCHEMA_FILE = MODULE_UTILS_DIR / "cluster_config.py"
 DEFAULT_CONFIG = "cluster.yml"
-
-
-class BadInput(Exception):
-    """A mistake in the user's input: printed as one line, exit code 2."""
 
 
 @dataclass(frozen=True)
