@@ -9,6 +9,7 @@ from sparklab import aws, costs, credentials
 from sparklab.commands.base import Context, run_playbooks
 from sparklab.config import Config
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sparklab.shared import contract
 from sparklab.state import ClusterState
 
 # `plan` opens the admin ports to this documentation address (RFC 5737) when cluster_admin_cidrs
@@ -35,7 +36,7 @@ def plan(ctx: Context) -> int:
         # Per-service endpoint overrides of the user's shell must point at the emulator too.
         env.update({k: emu.endpoint_url for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")})
         # The emulated cluster's key pair and known_hosts stay inside this run's folder.
-        env["SPARKLAB_HOME"] = str(run_dir / "emulated-home")
+        env[contract().HOME_ENV] = str(run_dir / "emulated-home")
         result = run_playbooks(ctx, cfg, "plan", fake, run_dir, cfg.extravars(**extra), env=env)
         if result.canceled:
             ctx.say("plan interrupted; the emulator is discarded, nothing exists anywhere")
