@@ -11,7 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from sparklab.venv_bootstrap import ensure  # noqa: E402 - standard library only
+# Standard library only up to ensure(): help and usage errors answer before any virtualenv exists.
+from sparklab.cli import answer_without_dependencies  # noqa: E402
+from sparklab.venv_bootstrap import ensure  # noqa: E402
+
+early = answer_without_dependencies(sys.argv[1:])
+if early is not None:
+    sys.exit(early)
 
 ensure(ROOT, [str(Path(__file__).resolve()), *sys.argv[1:]])
 

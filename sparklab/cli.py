@@ -84,6 +84,15 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return args, overrides
 
 
+def answer_without_dependencies(argv: list[str]) -> int | None:
+    """Answer ``--help`` and usage errors with the standard library only; None: the verb must run."""
+    try:
+        parse(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    return None
+
+
 def verb_named(name: str) -> Verb:
     return next(v for v in VERBS if v.name == name)
 

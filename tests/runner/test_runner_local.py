@@ -1,16 +1,13 @@
-"""Verbs and pieces that need neither AWS nor a cluster: report, kubeconfig, bootstrap, progress."""
+"""Verbs and pieces that need neither AWS nor a cluster: report, kubeconfig, progress, run folders."""
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from runner_sandbox import REPO, Sandbox
+from runner_sandbox import Sandbox
 
 from sparklab.progress import PlainProgress
 from sparklab.state import ClusterState, rotate_runs
@@ -56,37 +53,6 @@ def test_kubeconfig_prints_path_and_export_line(offline: Sandbox) -> None:
     result = offline.run("kubeconfig", "--name", "demo", timeout=60)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [str(kube), f"export KUBECONFIG={kube}"]
-
-
-def test_missing_dependencies_create_a_virtualenv_and_rerun_inside_it(tmp_path: Path) -> None:
-    """A fresh clone run by a Python without the dependencies: creates .venv, says so, re-executes."""
-    clone = tmp_path / "clone"
-    clone.mkdir()
-    shutil.copy(REPO / "runner.py", clone)
-    shutil.copytree(REPO / "sparklab", clone / "sparklab", ignore=shutil.ignore_patterns("__pycache__"))
-    # An empty requirements file keeps the test offline; the new virtualenv therefore still lacks
-    # the packages, which the re-executed runner.py must detect instead of looping.
-    (clone / "requirements.txt").write_text("")
-    base_python = Path(sys.base_prefix) / "bin" / "python3"
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([str(base_python), "-I", str(clone / "runner.py"), "plan"], env=env, cwd=clone,
-                            capture_output=True, text=True, timeout=180, check=False)
-    err = result.stderr
-    assert "missing Python packages" in err and f"first run: creating {clone / '.venv'}" in err
-    assert f"re-running inside {clone / '.venv'}" in err
-    assert "still missing after setting up" in err  # the guard stops a second bootstrap
-    assert result.returncode == 1
-    assert (clone / ".venv" / "bin" / "python").exists()
-
-
-def test_missing_dependencies_reuse_an_existing_virtualenv(tmp_path: Path) -> None:
-    base_python = Path(sys.base_prefix) / "bin" / "python3"
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SPARKLAB_VENV": str(REPO / ".venv")}
-    result = subprocess.run([str(base_python), "-I", str(REPO / "runner.py"), "--help"], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert f"re-running inside {REPO / '.venv'}" in result.stderr
-    assert "usage: runner.py" in result.stdout
 
 
 def test_plain_progress_prints_phase_task_hosts_and_streams_with_verbose() -> None:
