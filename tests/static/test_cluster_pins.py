@@ -12,16 +12,6 @@ from reference_data import REFERENCE_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 
-CLUSTER_ROLES = (
-    "kubeadm_init",
-    "kubeadm_join",
-    "kubelet_csr_approval",
-    "helm",
-    "kubeconfig_fetch",
-    "cluster_ready",
-    "kube_namespace",
-)
-
 
 def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
@@ -93,20 +83,6 @@ def test_helm_binary_is_helm_3_with_pinned_sha256() -> None:
         assert re.fullmatch(r"[0-9a-f]{64}", checksum)
     install = (REPO / "roles/helm/tasks/install.yml").read_text()
     assert 'checksum: "sha256:{{ helm_checksums[__helm_platform] }}"' in install
-
-
-@pytest.mark.parametrize("role", CLUSTER_ROLES)
-def test_role_argument_specs_match_defaults(role: str) -> None:
-    defaults = _load(REPO / f"roles/{role}/defaults/main.yml") or {}
-    specs = _load(REPO / f"roles/{role}/meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert set(defaults) == set(specs), f"{role}: defaults vs argument specs differ"
-    assert all(name.startswith(f"{role}_") for name in defaults)
-
-
-@pytest.mark.parametrize("role", CLUSTER_ROLES)
-def test_role_main_tasks_only_dispatch(role: str) -> None:
-    for task in _load(REPO / f"roles/{role}/tasks/main.yml"):
-        assert set(task) & {"ansible.builtin.import_tasks", "ansible.builtin.include_tasks"}, task
 
 
 def _tasks_by_name(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
