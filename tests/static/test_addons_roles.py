@@ -1,5 +1,5 @@
-"""Argument specs of the add-on roles, the addons playbook's syntax, and the dashboard readiness
-probe run for real against a local HTTP server."""
+"""The addons playbook's syntax and the dashboard readiness probe run for real against a local HTTP
+server. (Role anatomy, argument specs included: tests/static/test_role_anatomy.py.)"""
 
 from __future__ import annotations
 
@@ -14,42 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from addons_render import REPO, VENV_BIN, ansible_env, cluster_variables, render, role_variables, run_playbook
-
-ROLES = ("helm_release", "kube_opex_analytics", "spark_operator")
-FACTS = {
-    "ansible_facts": {"default_ipv4": {"address": "10.42.0.10"}},
-    "inventory_hostname": "cp-1",
-    "hostvars": {"cp-1": {"public_ip_address": "203.0.113.7"}},
-    "ansible_host": "203.0.113.7",
-}
-
-
-def specs(role: str) -> dict[str, Any]:
-    return yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())[
-        "argument_specs"
-    ]
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_argument_specs_document_every_default_and_accept_it(role: str, tmp_path: Path) -> None:
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-    entry_points = specs(role)
-    assert "main" in entry_points
-    defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
-    options = {name for ep in entry_points.values() for name in ep["options"]}
-    assert set(defaults) <= options, f"undocumented defaults: {sorted(set(defaults) - options)}"
-    variables = {**cluster_variables(tmp_path), **role_variables(role), **FACTS}
-    for name, entry in entry_points.items():
-        assert entry.get("short_description"), f"{role}:{name}"
-        for option, spec in entry["options"].items():
-            assert option.startswith(role + "_"), f"{option} lacks the role prefix"
-            assert spec.get("type") and spec.get("description"), f"{role}:{name}:{option}"
-            assert option in defaults, f"{option} has no default in defaults/main.yml"
-        values = {opt: render(defaults[opt], variables) for opt in entry["options"]}
-        result = ArgumentSpecValidator(entry["options"]).validate(values, validate_role_argument_spec=True)
-        assert result.error_messages == [], f"{role}:{name}"
+from addons_render import REPO, VENV_BIN, ansible_env, run_playbook
 
 
 def test_addons_playbook_passes_syntax_check(tmp_path: Path) -> None:
