@@ -164,11 +164,24 @@ def helm(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# (release name, namespace, chart folder, values) -> rendered objects: a release that is the same for
+# both kube-opex-analytics tags is linted and rendered once.
+_RENDERED: dict[str, list[dict]] = {}
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def template(name: str, entry: dict[str, Any], tmp: Path) -> list[dict]:
     release = entry["release"]
+    chart = chart_dir(release["chart"])
+    key = json.dumps([release["name"], release["namespace"], str(chart), release.get("values", {})])
+    if key not in _RENDERED:
+        _RENDERED[key] = _template(name, release, chart, tmp)
+    return _RENDERED[key]
+
+
+def _template(name: str, release: dict[str, Any], chart: Path, tmp: Path) -> list[dict]:
     values = tmp / f"{name}-values.yaml"
     values.write_text(yaml.safe_dump(release.get("values", {})))
-    chart = chart_dir(release["chart"])
     common = ["-f", str(values), "--kube-version", KUBE_VERSION]
     lint = helm("lint", str(chart), "--namespace", release["namespace"], *common)
     assert lint.returncode == 0, f"helm lint {name}:\n{lint.stdout}\n{lint.stderr}"
@@ -182,7 +195,7 @@ def template(name: str, entry: dict[str, Any], tmp: Path) -> list[dict]:
         *common,
     )
     assert proc.returncode == 0, f"helm template {name}:\n{proc.stderr}"
-    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    return [d for d in yaml.load_all(proc.stdout, Loader=LOADER) if d]
 
 
 @pytest.fixture(scope="module", params=KOA_TAGS)
@@ -231,11 +244,17 @@ def test_every_release_is_rendered_with_the_role_defaults_it_relies_on(rendered:
     assert chart_dir(koa["chart"]).name == f"kube-opex-analytics-{rendered['tag'][1:]}"
 
 
+_VALIDATED: set[int] = set()
+
+
 def test_every_rendered_object_validates_against_kubernetes_or_its_crd(rendered: dict[str, Any]) -> None:
     crds = crd_schemas(rendered)
     assert ("sparkoperator.k8s.io/v1beta2", "SparkApplication") in crds
     checked = 0
     for objects in rendered["objects"].values():
+        if id(objects) in _VALIDATED:
+            checked += len(objects)
+            continue  # the same rendering, validated for the other tag already
         for obj in objects:
             key = (obj["apiVersion"], obj["kind"])
             if key in crds:
@@ -243,6 +262,7 @@ def test_every_rendered_object_validates_against_kubernetes_or_its_crd(rendered:
             else:
                 kubernetes_validate.validate(obj, K8S_SCHEMA, strict=True)
             checked += 1
+        _VALIDATED.add(id(objects))
     extra = [rendered["dashboard_service"], rendered["job_namespace"]]
     for obj in extra:
         kubernetes_validate.validate(obj, K8S_SCHEMA, strict=True)
