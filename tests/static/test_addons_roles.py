@@ -35,6 +35,27 @@ def test_addons_playbook_passes_syntax_check(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_cluster_and_addons_playbooks_feed_every_release_one_way() -> None:
+    # Every import of helm_release passes exactly one variable, helm_release: the typed release shape
+    # of the role's argument spec, so the role's defaults (wait, atomic, timeout) apply everywhere.
+    passed = []
+    for playbook in ("cluster.yml", "addons.yml"):
+        for play in yaml.safe_load((REPO / "playbooks" / playbook).read_text()):
+            assert not any("helm_release" in f for f in play.get("vars_files", [])), playbook
+            for task in play["tasks"]:
+                if task.get("ansible.builtin.import_role", {}).get("name") == "sparklab.cluster.helm_release":
+                    assert list(task["vars"]) == ["helm_release"], task["name"]
+                    passed.append(task["vars"]["helm_release"])
+    assert passed == [
+        "{{ sparklab_release_flannel }}",
+        "{{ sparklab_release_metrics_server }}",
+        "{{ sparklab_release_local_path_provisioner }}",
+        "{{ kube_opex_analytics_release }}",
+        "{{ spark_operator_release }}",
+    ]
+    assert not (REPO / "playbooks" / "vars" / "helm_release_from_data.yml").exists()
+
+
 def test_addons_playbook_installs_both_releases_through_the_generic_role() -> None:
     plays = yaml.safe_load((REPO / "playbooks" / "addons.yml").read_text())
     (play,) = plays
@@ -46,9 +67,9 @@ def test_addons_playbook_installs_both_releases_through_the_generic_role() -> No
         for t in play["tasks"]
         if t.get("ansible.builtin.import_role", {}).get("name") == "sparklab.cluster.helm_release"
     ]
-    assert [t["vars"]["helm_release_definition"] for t in helm_calls] == [
-        "{{ sparklab_release_kube_opex_analytics }}",
-        "{{ sparklab_release_spark_operator }}",
+    assert [t["vars"]["helm_release"] for t in helm_calls] == [
+        "{{ kube_opex_analytics_release }}",
+        "{{ spark_operator_release }}",
     ]
     names = [t["name"] for t in play["tasks"]]
     # Namespaces and the dashboard Service first, releases next, readiness last.

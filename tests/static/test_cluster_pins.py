@@ -46,10 +46,17 @@ def _has_path(values: dict[str, Any], path: str) -> bool:
 @pytest.mark.parametrize("release", ["flannel", "metrics_server", "local_path_provisioner"])
 def test_release_files_define_every_key_of_the_data_interface(release: str) -> None:
     data = _release(release)
-    for key in ("name", "namespace", "chart_ref", "chart_version", "values", "wait", "atomic", "timeout"):
+    for key in ("name", "namespace", "chart", "values"):
         assert key in data, key
-    assert bool(data.get("chart_repo_url")) != bool(data.get("chart_git_url")), "exactly one chart source"
-    assert data["chart_version"], "chart version must be pinned"
+    chart = data["chart"]
+    assert bool(chart.get("archive_url")) != bool(chart.get("git_url")), "exactly one chart source"
+    assert chart["version"], "chart version must be pinned"
+    # Pinned bytes: an archive by its SHA-256, a git chart by the commit behind its tag.
+    assert (
+        re.fullmatch(r"[0-9a-f]{64}", chart["sha256"])
+        if "archive_url" in chart
+        else (re.fullmatch(r"[0-9a-f]{40}", chart["git_commit"]))
+    )
 
 
 def test_metrics_server_values_exist_in_the_reference_chart() -> None:
@@ -57,7 +64,7 @@ def test_metrics_server_values_exist_in_the_reference_chart() -> None:
     values = _release("metrics_server")["values"]
     missing = [p for p in _leaf_paths(values) if not _has_path(reference, p)]
     assert missing == []
-    assert _release("metrics_server")["chart_version"] == "3.13.1"
+    assert _release("metrics_server")["chart"]["version"] == "3.13.1"
 
 
 def test_metrics_server_verifies_kubelet_certificates() -> None:
@@ -70,14 +77,14 @@ def test_metrics_server_verifies_kubelet_certificates() -> None:
 def test_local_path_provisioner_becomes_the_default_storage_class() -> None:
     data = _release("local_path_provisioner")
     assert data["values"]["storageClass"]["defaultClass"] is True
-    assert data["chart_git_version"] == "v" + data["chart_version"]
+    assert data["chart"]["git_tag"] == "v" + data["chart"]["version"]
     assert data["values"]["helperImage"]["tag"] != "latest"
 
 
-def test_helm_binary_is_helm_3_with_pinned_sha256() -> None:
+def test_helm_binary_is_helm_4_with_pinned_sha256() -> None:
     defaults = _load(REPO / "roles/helm/defaults/main.yml")
-    # kubernetes.core 6.2 (bundled in the pinned ansible) supports Helm 3 only.
-    assert re.fullmatch(r"v3\.\d+\.\d+", defaults["helm_version"])
+    # kubernetes.core 6.6 (bundled in the pinned ansible) drives Helm 4.
+    assert re.fullmatch(r"v4\.\d+\.\d+", defaults["helm_version"])
     assert set(defaults["helm_checksums"]) >= {"linux-amd64"}
     for checksum in defaults["helm_checksums"].values():
         assert re.fullmatch(r"[0-9a-f]{64}", checksum)
