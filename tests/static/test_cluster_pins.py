@@ -18,7 +18,7 @@ CLUSTER_ROLES = (
     "kubelet_csr_approval",
     "helm",
     "kubeconfig_fetch",
-    "cluster_ready",
+    "kube_ready",
     "kube_namespace",
 )
 
