@@ -276,6 +276,15 @@ def test_every_rendered_object_validates_against_kubernetes_or_its_crd(rendered:
     assert checked > 40
 
 
+def test_metrics_server_runs_the_image_pinned_by_digest(rendered: dict[str, Any]) -> None:
+    (deployment,) = by_kind(rendered["objects"]["metrics_server"], "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == (
+        "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
+        "@sha256:b2d2efaf5ac3b366ed0f839d2412a2c4279d4fc2a2a733f12c52133faed36c41"
+    )
+
+
 def test_schema_check_rejects_a_broken_rendered_object(rendered: dict[str, Any]) -> None:
     (deployment,) = [
         o
