@@ -53,14 +53,24 @@ PLAY = """
   vars_files:
 {vars_files}
   tasks:
-    - name: Write the releases and the role defaults helm_release applies
+    # helm_release's own vars (roles/helm_release/vars/main.yml) evaluated for each release, as the
+    # role evaluates them when a playbook passes it the release.
+    - name: Evaluate each release as the helm_release role does
+      ansible.builtin.set_fact:
+        computed: >-
+          {{{{ computed | default({{}}) | combine({{item.key: {{
+               'release': helm_release, 'chart_ref': __helm_release_chart_ref,
+               'create_namespace': __helm_release_create_namespace, 'wait': __helm_release_wait,
+               'atomic': __helm_release_atomic, 'timeout': __helm_release_timeout}}}}) }}}}
+      loop: "{{{{ release_vars | dict2items }}}}"
+      vars:
+        helm_release: "{{{{ lookup('ansible.builtin.vars', item.value) }}}}"
+        release_vars: {release_vars}
+    - name: Write the releases
       ansible.builtin.copy:
         dest: "{out}/releases.json"
         mode: "0600"
-        content: "{{{{ releases | to_json }}}}"
-      vars:
-        releases:
-{releases}
+        content: "{{{{ computed | to_json }}}}"
     - name: Render the dashboard NodePort Service
       ansible.builtin.template:
         src: "{repo}/roles/kube_opex_analytics/templates/dashboard-service.yml.j2"
@@ -80,21 +90,13 @@ PLAY = """
         spark_wordcount_generate: 1GiB
 """
 
-# The helm_release role's vars, evaluated for one release: what kubernetes.core.helm receives.
-RELEASE_ENTRY = (
-    "{{{{ {{'release': {var},"
-    " 'create_namespace': {var}['create_namespace'] | default(helm_release_create_namespace),"
-    " 'wait': {var}['wait'] | default(helm_release_wait),"
-    " 'atomic': {var}['atomic'] | default(helm_release_atomic),"
-    " 'timeout': {var}['timeout'] | default(helm_release_timeout)}} }}}}"
-)
-
 
 def compute(tmp: Path, koa_tag: str) -> dict[str, Any]:
     out = tmp / "out"
     out.mkdir(parents=True)
     files = [REPO / f"playbooks/vars/releases/{r}.yml" for r in CLUSTER_RELEASES] + [
         REPO / "roles/helm_release/defaults/main.yml",
+        REPO / "roles/helm_release/vars/main.yml",
         REPO / "roles/kube_opex_analytics/defaults/main.yml",
         REPO / "roles/kube_opex_analytics/vars/main.yml",
         REPO / "roles/spark_operator/defaults/main.yml",
@@ -103,15 +105,12 @@ def compute(tmp: Path, koa_tag: str) -> dict[str, Any]:
         "kube_opex_analytics": "kube_opex_analytics_release",
         "spark_operator": "spark_operator_release",
     }
-    releases = "\n".join(
-        f'          {name}: "{RELEASE_ENTRY.format(var=var)}"' for name, var in release_vars.items()
-    )
     cluster = cluster_variables(tmp)
     play = PLAY.format(
         vars_files="\n".join(f"    - {f}" for f in files),
         out=out,
         repo=REPO,
-        releases=releases,
+        release_vars=json.dumps(release_vars),
     )
     (tmp / "play.yml").write_text(textwrap.dedent(play))
     extra = {
@@ -233,8 +232,16 @@ def test_the_test_helm_is_the_version_the_helm_role_installs() -> None:
 def test_every_release_is_rendered_with_the_role_defaults_it_relies_on(rendered: dict[str, Any]) -> None:
     releases = rendered["releases"]
     assert set(releases) == {*CLUSTER_RELEASES, "kube_opex_analytics", "spark_operator"}
+    cache = "/var/cache/sparklab/helm-charts"
     for name, entry in releases.items():
         assert entry["wait"] is True and entry["atomic"] is True, name
+        chart = entry["release"]["chart"]
+        if "archive_url" in chart:  # installed from the archive verified by its SHA-256
+            file = chart["archive_url"].rsplit("/", 1)[1]
+            assert entry["chart_ref"] == f"{cache}/archives/{chart['sha256']}/{file}", name
+        else:  # installed from the checkout of the tag
+            repo = chart["git_url"].removeprefix("https://").removesuffix(".git")
+            assert entry["chart_ref"] == f"{cache}/{repo}/{chart['git_tag']}/{chart['path']}", name
         assert entry["timeout"] in ("5m0s", "10m0s"), name
         assert rendered["objects"][name], f"{name} renders no object"
     assert releases["flannel"]["create_namespace"] is False  # made by kube_namespace with its label
@@ -267,6 +274,15 @@ def test_every_rendered_object_validates_against_kubernetes_or_its_crd(rendered:
     for obj in extra:
         kubernetes_validate.validate(obj, K8S_SCHEMA, strict=True)
     assert checked > 40
+
+
+def test_metrics_server_runs_the_image_pinned_by_digest(rendered: dict[str, Any]) -> None:
+    (deployment,) = by_kind(rendered["objects"]["metrics_server"], "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == (
+        "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
+        "@sha256:b2d2efaf5ac3b366ed0f839d2412a2c4279d4fc2a2a733f12c52133faed36c41"
+    )
 
 
 def test_schema_check_rejects_a_broken_rendered_object(rendered: dict[str, Any]) -> None:
