@@ -1,30 +1,23 @@
 """Load ``cluster.yml`` plus ``--key value`` overrides and validate them before Ansible starts.
 
 The schema lives only in ``plugins/module_utils/cluster_config.py`` (shared with the
-``sparklab.cluster.cluster_config`` action that every playbook runs first); it is imported here by
-file path so runner.py needs no installed collection.
+``sparklab.cluster.cluster_config`` action that every playbook runs first); :mod:`sparklab.shared`
+imports it by file path so runner.py needs no installed collection.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MODULE_UTILS_DIR = REPO_ROOT / "plugins" / "module_utils"
-SCHEMA_FILE = MODULE_UTILS_DIR / "cluster_config.py"
+from sparklab.errors import BadInput
+from sparklab.shared import contract
+
 DEFAULT_CONFIG = "cluster.yml"
-
-
-class BadInput(Exception):
-    """A mistake in the user's input: printed as one line, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -51,22 +44,9 @@ class Config:
         return out
 
 
-@cache
-def module_utils(stem: str) -> ModuleType:
-    """Import ``plugins/module_utils/<stem>.py`` by file path (no installed collection needed)."""
-    path = MODULE_UTILS_DIR / f"{stem}.py"
-    spec = importlib.util.spec_from_file_location(f"sparklab_{stem}", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - broken checkout
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
-
-
 def schema() -> ModuleType:
     """The shared schema module (``plugins/module_utils/cluster_config.py``)."""
-    return module_utils(SCHEMA_FILE.stem)
+    return contract()
 
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def test_old_ansible_run_folders_rotate_but_job_runs_stay(tmp_path: Path) -> Non
     state.ensure()
     state.runs.mkdir()
     for i in range(25):
-        (state.runs / f"20261127T0{i:05d}.000000Z-status").mkdir()
+        (state.runs / f"20261127-0{i:05d}-abcd-status").mkdir()
     (state.runs / "20261127-090000-aaaa").mkdir()
     deleted = rotate_runs(state.runs, keep=20)
     assert len(deleted) == 5
