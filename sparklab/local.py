@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.errors import BadInput
+from sparklab.errors import BadInput, RunFailed
 from sparklab.monitor import CSV_FIELDS, MetricRow, Snapshot, spark_ui_progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -479,7 +479,7 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
     else:
         runs = list_runs(base)
         if not runs:
-            raise BadInput("no local WordCount run yet "
+            raise RunFailed("no local WordCount run yet "
                            "(fix: python3 runner.py wordcount --local --generate 200MB)")
         run_dir = runs[-1]
     summary = report.render(run_dir)
