@@ -8,7 +8,7 @@ the metrics API during the run; :mod:`sparklab.report` renders the result. Every
 
 from __future__ import annotations
 
-from sparklab import jobs, monitor, report
+from sparklab import jobs, lock, monitor, report
 from sparklab.aws import Target
 from sparklab.commands.base import Context, resolve_credentials, run_playbooks
 from sparklab.config import Config
@@ -22,6 +22,7 @@ def aws_account(cfg: Config) -> str:
 
 def wordcount(ctx: Context) -> int:
     cfg = ctx.config()
+    lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
     if not state.kubeconfig.is_file():
@@ -31,6 +32,8 @@ def wordcount(ctx: Context) -> int:
     run_dir = jobs.run_dir(cfg.name, run_id, state.home)
     state.ensure()
     state.runs.mkdir(mode=0o700, exist_ok=True)
+    for stale in jobs.remove_stale_job_vars(state.runs):  # presigned URLs of a killed run
+        ctx.say(f"removed {stale} (left by an earlier run that was killed)")
     run_dir.mkdir(mode=0o700)
     account = aws_account(cfg)
     bucket = jobs.bucket_name(cfg.name, account, cfg.region)
