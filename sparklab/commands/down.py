@@ -44,7 +44,7 @@ def down(ctx: Context) -> int:
     if result.canceled:
         state.audit(f"down cluster={cfg.name} region={cfg.region} result={outcome}")
         ctx.say(f"down interrupted; run it again to finish: {ctx.command('down', '--yes')}")
-        describe_existing(ctx, cfg, target)
+        describe_existing(ctx, cfg, target, settle=True)
         return EXIT_INTERRUPTED
     ctx.say("")
     ctx.say("leftover audit (independent scan by tag):")

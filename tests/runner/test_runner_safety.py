@@ -200,3 +200,111 @@ def test_lock_file_is_not_followed_through_a_symlink(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"cannot open the cluster lock .*\(fix: remove "):
         lock.acquire(tmp_path, "demo", "up")
     assert target.read_text() == "keep"
+
+
+_HOP_IN = ("host", "content-length")
+_HOP_OUT = ("content-length", "transfer-encoding", "connection", "content-encoding")
+
+
+class _LateAws:
+    """An HTTP layer before moto that models AWS finishing a request whose client is gone.
+
+    The first request for ``action`` is held until its client disconnects (the interrupted run's
+    module was killed); one second later it is forwarded to moto, which creates the resource.
+    Every other request is forwarded at once.
+    """
+
+    def __init__(self, upstream: str, action: str) -> None:
+        import http.server
+
+        import requests
+
+        self.upstream, self.action = upstream, action
+        self.held = threading.Event()
+        self.forwarded = threading.Event()
+        session = requests.Session()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                late = f"Action={outer.action}".encode() in body and not outer.held.is_set()
+                if late:
+                    outer.held.set()
+                    outer._wait_for_disconnect(self.connection)
+                    time.sleep(1.0)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_IN}
+                answer = session.request(self.command, outer.upstream + self.path, data=body, headers=headers,
+                                         allow_redirects=False, timeout=60)
+                if late:
+                    outer.forwarded.set()
+                    return  # nobody is listening any more
+                self.send_response(answer.status_code)
+                for k, v in answer.headers.items():
+                    if k.lower() not in _HOP_OUT:
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def _wait_for_disconnect(conn: socket.socket) -> None:
+        import select
+
+        while True:
+            readable, _, _ = select.select([conn], [], [], 0.2)
+            if readable and conn.recv(1, socket.MSG_PEEK) == b"":
+                return
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("runner-provision")
+def test_after_ctrl_c_the_summary_shows_what_aws_finished_later(with_aws: Sandbox, emulator) -> None:
+    """A security group created by AWS after the run was stopped is in the printed summary."""
+    cluster = "rt-late"
+    late = _LateAws(emulator.endpoint_url, "CreateSecurityGroup")
+    with_aws.env["AWS_ENDPOINT_URL"] = late.url
+    args = ("--name", cluster, "--worker-count", "1", *NO_SSH)
+    proc = with_aws.popen("provision", *args)
+    try:
+        assert late.held.wait(240), "provision never created its security group"
+        assert all(not r.startswith("SecurityGroups") for r in tagged_resources(emulator.endpoint_url, REGION,
+                                                                                  cluster))
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out
+    assert late.forwarded.is_set()
+    after = tagged_resources(emulator.endpoint_url, REGION, cluster)
+    groups = [r.split()[1] for r in after if r.startswith("SecurityGroups")]
+    assert len(groups) == 1, after
+    summary = out.split("interrupted: the playbook and its processes were stopped", 1)[1]
+    assert f"  security-group  {groups[0]}" in summary, summary
+    for found in after:  # everything the independent scan finds after the exit is in the summary
+        assert f"  {found.split()[1]}" in summary, (found, summary)
+    down = with_aws.run("down", "--yes", *args)
+    late.close()
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert tagged_resources(emulator.endpoint_url, REGION, cluster) == []
