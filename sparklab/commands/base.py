@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sparklab import aws, bridge, costs, credentials
+from sparklab import settle as settle_mod
 from sparklab.config import Config, load
 from sparklab.errors import EXIT_INTERRUPTED, BadInput
 from sparklab.interrupts import Interrupts
@@ -130,10 +131,14 @@ def report_failure(ctx: Context, result: bridge.RunResult) -> None:
     ctx.say(f"full log: {failed.artifact_dir / 'stdout'}")
 
 
-def describe_existing(ctx: Context, cfg: Config, target: aws.Target) -> aws.Inventory | None:
-    """Print what exists for the cluster (by tag), its cost per hour and expiry; None if unknown."""
+def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
+                      settle: bool = False) -> aws.Inventory | None:
+    """Print what exists for the cluster (by tag), its cost per hour and expiry; None if unknown.
+
+    ``settle``: after an interrupted run, scan until AWS stops changing (:mod:`sparklab.settle`).
+    """
     try:
-        inv = aws.scan(cfg.name, target)
+        inv = settle_mod.settled_scan(cfg.name, target) if settle else aws.scan(cfg.name, target)
     except Exception as exc:  # the summary must not hide the real outcome
         ctx.say(f"could not list the cluster's resources: {exc}")
         return None
@@ -158,7 +163,7 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target) -> aws.Inve
 def interrupted(ctx: Context, cfg: Config, verb: str, target: aws.Target) -> int:
     """After Ctrl-C: what exists, how to resume, how to tear down; exit code 130."""
     ctx.say(f"{verb} interrupted: the playbook and its processes were stopped")
-    describe_existing(ctx, cfg, target)
+    describe_existing(ctx, cfg, target, settle=True)
     ctx.say(f"resume:    {ctx.command(verb)}")
     ctx.say(f"tear down: {ctx.command('down')}")
     return EXIT_INTERRUPTED

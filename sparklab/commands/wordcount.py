@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sparklab import aws, jobs, live, report
+from sparklab import aws, jobs, live, lock, report
 from sparklab.aws import Target
 from sparklab.commands.base import Context, resolve_credentials, run_playbooks, user_target
 from sparklab.config import Config
@@ -51,6 +51,7 @@ def wordcount(ctx: Context) -> int:
     if ctx.args.local:
         return local_wordcount(ctx)
     cfg = ctx.config()
+    lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
     if not state.kubeconfig.is_file():
@@ -60,6 +61,8 @@ def wordcount(ctx: Context) -> int:
     run_dir = jobs.run_dir(cfg.name, run_id, state.home)
     state.ensure()
     state.runs.mkdir(mode=0o700, exist_ok=True)
+    for stale in jobs.remove_stale_job_vars(state.runs):  # presigned URLs of a killed run
+        ctx.say(f"removed {stale} (left by an earlier run that was killed)")
     run_dir.mkdir(mode=0o700)
     account = aws_account(cfg)
     bucket = jobs.bucket_name(cfg.name, account, cfg.region)
