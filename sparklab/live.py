@@ -100,10 +100,13 @@ class LiveView:
         self._history: dict[str, tuple[deque[float], deque[float]]] = defaultdict(
             lambda: (deque(maxlen=history), deque(maxlen=history)))
         self._lock = threading.Lock()
+        self.closed = False
 
     # inputs ---------------------------------------------------------------------------------
     def update(self, snap: Snapshot) -> None:
-        """Take one sample and redraw."""
+        """Take one sample and redraw (nothing once the view is closed)."""
+        if self.closed:
+            return
         with self._lock:
             self._take(snap)
         self.on_update()
@@ -132,6 +135,7 @@ class LiveView:
 
     def close(self) -> None:
         """Stop redrawing; the last state stays on screen."""
+        self.closed = True
 
     def on_update(self) -> None: ...
 
@@ -295,6 +299,7 @@ class RichLiveView(LiveView):
         self.refresh()
 
     def close(self) -> None:
+        self.closed = True
         if self._open:
             self.live.refresh()
             self.live.stop()
@@ -333,6 +338,34 @@ class LiveProgress(Progress):
 
     def on_failure(self, line: str) -> None:
         self.view.note(f"FAILED {line}")
+
+    def close(self) -> None:
+        """The playbook has ended: the view's last state stays, what follows prints below it."""
+        self.view.close()
+
+
+class NoteWriter:
+    """A text stream whose lines go above the live panel (``print(..., file=NoteWriter(view))``)."""
+
+    def __init__(self, view: LiveView) -> None:
+        self.view = view
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            if self.view.closed:
+                print(line, file=self.view.out, flush=True)
+            else:
+                self.view.note(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.view.out.flush()
+
+    def isatty(self) -> bool:
+        return self.view.out.isatty()
 
 
 class ClusterWatch:

@@ -480,7 +480,8 @@ def validate(
             resolved[key.name] = list(default) if isinstance(default, list) else default
         else:
             resolved[key.name] = _coerce(key, given[key.name])
-    for key in SCHEMA.values():
+    # The keys the user set are checked first: a conflict is blamed on what the user wrote.
+    for key in sorted(SCHEMA.values(), key=lambda k: k.name not in given):
         if key.check is not None:
             problem = key.check(resolved[key.name], resolved)
             if problem:

@@ -274,6 +274,7 @@ class Cluster:
             self.objects[key] = body
             for rule in self.on_create:
                 rule(self, kind, body)
+            self._after_update(kind, body)
             return copy.deepcopy(self.objects[key])
 
     def replace(self, kind: Kind, namespace: str | None, name: str, body: dict,
@@ -348,7 +349,18 @@ class Cluster:
     # --- the rules that stand in for controllers ------------------------------------------------
     def _after_update(self, kind: Kind, obj: dict) -> None:
         if kind.plural == "certificatesigningrequests":
+            self._approve_bootstrap(obj)
             self._sign_if_approved(obj)
+
+    def _approve_bootstrap(self, csr: dict) -> None:
+        """csrapproving controller: a node client request sent under a bootstrap token is approved."""
+        spec = csr["spec"]
+        if (spec.get("signerName") == "kubernetes.io/kube-apiserver-client-kubelet"
+                and spec.get("username", "").startswith("system:bootstrap:")):
+            conditions = csr.setdefault("status", {}).setdefault("conditions", [])
+            if not conditions:
+                conditions.append({"type": "Approved", "status": "True", "reason": "AutoApproved",
+                                   "message": "Auto approving kubelet client certificate after SubjectAccessReview."})
 
     def _sign_if_approved(self, csr: dict) -> None:
         """csrsigning controller: sign approved requests of the kubelet signers with the cluster CA."""
@@ -421,12 +433,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _authenticated(self) -> bool:
-        """A client certificate signed by the cluster CA, or a valid bootstrap token."""
-        if self.connection.getpeercert():
-            return True
+    def _user(self) -> tuple[str, list[str]] | None:
+        """(user, groups) from a client certificate signed by the cluster CA or a bootstrap token
+        (x509 and bootstrap-token authenticators of k8s.io/apiserver); None when unauthenticated."""
+        peer = self.connection.getpeercert()
+        if peer:
+            subject = dict(item for rdn in peer["subject"] for item in rdn)
+            groups = [v for rdn in peer["subject"] for k, v in rdn if k == "organizationName"]
+            return subject.get("commonName", ""), groups + ["system:authenticated"]
         auth = self.headers.get("Authorization", "")
-        return auth.startswith("Bearer ") and self.cluster.bootstrap_token_valid(auth[7:].strip())
+        if auth.startswith("Bearer ") and self.cluster.bootstrap_token_valid(auth[7:].strip()):
+            token_id = auth[7:].strip().split(".")[0]
+            return f"system:bootstrap:{token_id}", ["system:bootstrappers", "system:authenticated"]
+        return None
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -438,7 +457,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body() if method in ("POST", "PUT", "PATCH") else b""
         self.cluster.requests.append((method, url.path))
         try:
-            if not self._authenticated():
+            self.user = self._user()
+            if self.user is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             self._send(*self._route(method, url.path, query, body))
         except ApiError as exc:
@@ -500,6 +520,9 @@ class Handler(BaseHTTPRequestHandler):
         dry_run = query.get("dryRun") == "All"
         if method == "POST":
             created = json.loads(body)
+            if kind.plural == "certificatesigningrequests":
+                # The API server sets the requester from the authenticated user (CSR registry strategy).
+                created["spec"]["username"], created["spec"]["groups"] = self.user
             if dry_run:
                 return 201, created
             return 201, cluster.create(kind, ns, created)

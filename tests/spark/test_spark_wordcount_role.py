@@ -195,9 +195,10 @@ CAPTURE_SECRET = """  post_tasks:
 """
 
 
-def _files_holding(root: Path, needle: str, skip: set[Path]) -> tuple[list[Path], int]:
+def _files_holding(root: Path, needle: str, skip: set[Path]) -> tuple[list[Path], list[Path]]:
+    """The files under ``root`` (but ``skip``) that hold ``needle``, and every file scanned."""
     files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p not in skip]
-    return [p for p in files if needle.encode() in p.read_bytes()], len(files)
+    return [p for p in files if needle.encode() in p.read_bytes()], files
 
 
 def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
@@ -246,7 +247,11 @@ def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
     # in the output. vars.json is the test's input (runner.py's deleted job-vars file).
     skip = {tmp_path / "vars.json", captured}
     leaks, scanned = _files_holding(tmp_path, MARKER, skip)
-    assert leaks == [] and scanned >= 3
+    assert leaks == []
+    # The scan read the run folder and the play; the skipped input really holds the marker.
+    assert {run_dir / name for name in ("configmap.yaml", "sparkapplication.yaml",
+                                        "spark-ui-service.yaml")} | {tmp_path / "play.yml"} <= set(scanned)
+    assert MARKER.encode() in (tmp_path / "vars.json").read_bytes()
     assert MARKER not in proc.stdout + proc.stderr and "X-Amz-" not in proc.stdout + proc.stderr
     captured.unlink()
 
@@ -292,5 +297,7 @@ def test_failed_submission_says_why_without_showing_a_url(tmp_path):
     assert "Could not submit wordcount-20261127-090000-ab12 to namespace spark-jobs" in proc.stdout
     assert 'task "submit | Create the Secret with the presigned URLs" failed' in proc.stdout
     assert MARKER not in proc.stdout + proc.stderr
-    leaks, _ = _files_holding(tmp_path, MARKER, {tmp_path / "vars.json"})
+    leaks, scanned = _files_holding(tmp_path, MARKER, {tmp_path / "vars.json"})
     assert leaks == []
+    assert {kubeconfig, tmp_path / "play.yml"} <= set(scanned)
+    assert MARKER.encode() in (tmp_path / "vars.json").read_bytes()

@@ -42,6 +42,7 @@ KUBERNETES_TEMPLATES = {
     "spark_operator/templates/job-namespace.yml.j2": "spark-job-namespace.yaml",
     "spark_wordcount/templates/configmap.yaml.j2": "runs/*/configmap.yaml",
     "spark_wordcount/templates/sparkapplication.yaml.j2": "runs/*/sparkapplication.yaml",
+    "spark_wordcount/templates/spark-ui-service.yaml.j2": "runs/*/spark-ui-service.yaml",
     "spark_wordcount/templates/secret.yaml.j2": "wordcount-secret.yaml",
 }
 
@@ -122,6 +123,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
         **_cluster_variables(home),
         "cluster_state_dir": str(out),
         "spark_wordcount_submit": False,
+        "spark_wordcount_ui_service": True,
         "spark_wordcount_input_urls": ["https://bucket.s3.amazonaws.com/a.txt?X-Amz-Signature=ab"],
         "spark_wordcount_output_urls": ["https://bucket.s3.amazonaws.com/p0.csv?X-Amz-Signature=cd"],
     }

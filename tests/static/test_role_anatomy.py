@@ -1,7 +1,8 @@
 """Every role under roles/ follows the house role anatomy (docs: /STYLE.md "Role anatomy", "Naming").
 
 One parametrized test per rule, over every role:
-- the argument spec lists exactly the defaults; a default the spec states equals the one in
+- the argument spec lists exactly the defaults (plus required inputs without a default, such as
+  helm_release's release); a default the spec states equals the one in
   defaults/main.yml; every default, rendered with Ansible's own templating (Templar) in a sample
   cluster context, passes Ansible's role argument validation (ArgumentSpecValidator), so types agree;
 - the README names every default;
@@ -141,10 +142,11 @@ def _spec_options(role: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("role", ROLES)
 def test_argument_spec_lists_exactly_the_defaults_with_the_same_values(role: str, tmp_path: Path) -> None:
     defaults = _defaults(role)
-    # A required input with no sensible default (helm_release's release) is in the spec only.
-    options = {k: v for k, v in _spec_options(role).items() if k in defaults or not v.get("required")}
-    assert set(options) == set(defaults), (
-        f"{role}: in the spec only {sorted(set(options) - set(defaults))}, "
+    options = _spec_options(role)
+    # A required input the caller passes (helm_release's release) has no default, and only such.
+    inputs = {o for o, spec in options.items() if spec.get("required") and "default" not in spec}
+    assert set(options) - inputs == set(defaults) - inputs, (
+        f"{role}: in the spec only {sorted(set(options) - set(defaults) - inputs)}, "
         f"in defaults only {sorted(set(defaults) - set(options))}"
     )
     assert "main" in _entry_points(role)
@@ -154,7 +156,7 @@ def test_argument_spec_lists_exactly_the_defaults_with_the_same_values(role: str
         for option, spec in entry["options"].items():
             assert spec.get("type") and spec.get("description"), f"{option}: type and description required"
             if option not in defaults:
-                continue  # required, no default
+                continue
             if "default" in spec and spec["default"] != defaults[option]:
                 # A templated default may be documented by its value in a standard cluster.
                 assert "{{" in str(defaults[option]), f"{option}: spec default differs from defaults"
@@ -176,8 +178,8 @@ def test_rendered_defaults_pass_the_role_argument_validation(role: str, tmp_path
     for name, entry in _entry_points(role).items():
         values, specs = {}, {}
         for option, spec in entry["options"].items():
-            if option not in defaults and spec.get("required"):
-                continue  # a required input without default: the caller gives it
+            if option not in defaults:
+                continue
             try:
                 values[option] = _render(defaults[option], variables)
             except AnsibleUndefinedVariable:
@@ -240,6 +242,7 @@ def test_task_names_are_capitalised_prefixed_and_end_in_jinja_only(role: str) ->
 def test_variables_carry_the_role_prefix(role: str) -> None:
     public, private = f"{role}_", f"__{role}_"
     bad = [f"defaults: {n}" for n in _defaults(role) if not n.startswith(public)]
+    bad += [f"argument spec: {n}" for n in _spec_options(role) if not (n.startswith(public) or n == role)]
     role_vars = _load(REPO / "roles" / role / "vars" / "main.yml") or {}
     bad += [f"vars: {n}" for n in role_vars if not n.startswith((public, private))]
     for path in _task_files(role):
