@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sparklab.config import module_utils
+from sparklab.shared import module_utils
 
 prices = module_utils("prices")
 

@@ -28,18 +28,20 @@ import csv
 import json
 import os
 import re
-import secrets
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.wordcount_app import ERROR_PREFIX, RESULT_PREFIX, parse_size
+from sparklab.shared import contract
+from sparklab.state import ClusterState
+from sparklab.wordcount_app import parse_size
 
-HOME_ENV = "SPARKLAB_HOME"
-RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
-APP_NAME_PREFIX = "wordcount-"
+# Shared with the spark_wordcount role: defined once in plugins/module_utils/cluster_config.py.
+RUN_ID_PATTERN = re.compile(contract().RUN_ID_PATTERN)
+APP_NAME_PREFIX = contract().JOB_APP_NAME_PREFIX
+RESULT_PREFIX = contract().JOB_RESULT_PREFIX
+ERROR_PREFIX = contract().JOB_ERROR_PREFIX
 DEFAULT_URL_EXPIRY_SECONDS = 3600
 DEFAULT_OUTPUT_PARTS = 4
 JOB_VARS_FILE = "job-vars.json"
@@ -56,8 +58,7 @@ class ResultNotFoundError(ValueError):
 # --------------------------------------------------------------------------- runs and folders
 def new_run_id(now: float | None = None) -> str:
     """A sortable, unique, DNS-safe run id such as ``20261127-093000-3fa2``."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
-    return f"{stamp}-{secrets.token_hex(2)}"
+    return str(contract().new_run_id(now))
 
 
 def app_name(run_id: str) -> str:
@@ -67,13 +68,10 @@ def app_name(run_id: str) -> str:
     return APP_NAME_PREFIX + run_id
 
 
-def sparklab_home() -> Path:
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".sparklab")
-
-
 def run_dir(cluster_name: str, run_id: str, home: Path | None = None) -> Path:
     """``$SPARKLAB_HOME/<cluster>/runs/<run-id>/`` (not created)."""
-    return (home or sparklab_home()) / cluster_name / "runs" / run_id
+    state = ClusterState(cluster_name, home) if home else ClusterState.for_cluster(cluster_name)
+    return state.runs / contract().run_folder_name(run_id)
 
 
 def bucket_name(cluster_name: str, account_id: str, region: str) -> str:
@@ -220,6 +218,17 @@ def remove_job_vars(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def remove_stale_job_vars(runs: Path) -> list[Path]:
+    """Delete the job-vars files that earlier runs left behind (a killed run cannot clean up).
+
+    Call it while holding the cluster's lock (:mod:`sparklab.lock`): then no other run is using one.
+    """
+    stale = sorted(runs.glob(f"*/{JOB_VARS_FILE}")) if runs.is_dir() else []
+    for path in stale:
+        remove_job_vars(path)
+    return stale
+
+
 @contextlib.contextmanager
 def job_vars_file(directory: Path, prepared: PreparedInputs, run_id: str, top: int = 20) -> Iterator[Path]:
     """A 0600 job-vars file that exists only while the ``with`` block runs, however it ends."""
@@ -282,7 +291,7 @@ class Result:
 
 
 def parse_driver_log(text: str) -> Result:
-    """Find the job's ``SPARKLAB_RESULT {json}`` line in a driver log (the last one wins)."""
+    """Find the job's ``<RESULT_PREFIX> {json}`` line in a driver log (the last one wins)."""
     result_line = error_line = None
     for line in text.splitlines():
         stripped = line.strip()
@@ -297,8 +306,8 @@ def parse_driver_log(text: str) -> Result:
             except json.JSONDecodeError:
                 reason = error_line
             raise ResultNotFoundError(f"the job failed: {reason}")
-        raise ResultNotFoundError("no SPARKLAB_RESULT line in the driver log: the job did not finish")
+        raise ResultNotFoundError(f"no {RESULT_PREFIX} line in the driver log: the job did not finish")
     try:
         return Result.from_dict(json.loads(result_line))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise ResultNotFoundError(f"unreadable SPARKLAB_RESULT line: {err}") from None
+        raise ResultNotFoundError(f"unreadable {RESULT_PREFIX} line: {err}") from None

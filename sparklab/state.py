@@ -8,7 +8,11 @@ Layout (the same paths the playbooks derive as ``cluster_home`` and ``cluster_st
         ├── known_hosts
         ├── kubeconfig
         ├── audit.log               one line per destructive command (down)
-        └── runs/<timestamp>-<verb>/   one folder per runner.py invocation that ran Ansible
+        └── runs/<run id>-<verb>/   one folder per runner.py invocation that ran Ansible
+            runs/<run id>/          one folder per WordCount run (see sparklab.jobs)
+
+The home, the ``runs`` folder and the run folder names are defined once, in
+``plugins/module_utils/cluster_config.py`` (read here through :mod:`sparklab.shared`).
 """
 
 from __future__ import annotations
@@ -20,19 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-HOME_ENV = "SPARKLAB_HOME"
-DEFAULT_HOME = "~/.sparklab"
+from sparklab.shared import contract
+
 # Run folders of these verbs only hold Ansible logs and are rotated; job runs (wordcount) hold
 # results and are never deleted by sparklab.
 ROTATED_VERBS = ("plan", "provision", "up", "down", "status")
 KEEP_RUNS = 20
-_RUN_NAME = re.compile(r"^\d{8}T\d{6}(?:\.\d+)?Z-(?P<verb>[a-z]+)$")
+RUN_FOLDER = re.compile(contract().RUN_FOLDER_PATTERN)
 
 
 def sparklab_home(environ: dict[str, str] | None = None) -> Path:
-    """The state root: ``$SPARKLAB_HOME`` or ``~/.sparklab``."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(HOME_ENV) or DEFAULT_HOME).expanduser().absolute()
+    """The state root: ``$SPARKLAB_HOME`` or ``~/.sparklab`` (``~`` expanded, absolute)."""
+    return Path(contract().sparklab_home(environ))
 
 
 def _private_dir(path: Path) -> Path:
@@ -58,7 +61,7 @@ class ClusterState:
 
     @property
     def runs(self) -> Path:
-        return self.root / "runs"
+        return self.root / contract().RUNS_DIR
 
     @property
     def private_key(self) -> Path:
@@ -81,13 +84,18 @@ class ClusterState:
         _private_dir(self.home)
         return _private_dir(self.root)
 
-    def new_run(self, verb: str, now: datetime | None = None) -> Path:
-        """Create ``runs/<timestamp>-<verb>/`` (0700) and rotate old Ansible-only run folders."""
+    def new_run(self, verb: str, now: float | None = None) -> Path:
+        """Create ``runs/<run id>-<verb>/`` (0700) and rotate old Ansible-only run folders."""
         self.ensure()
         _private_dir(self.runs)
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
-        run = self.runs / f"{stamp}-{verb}"
-        run.mkdir(mode=0o700)
+        shared = contract()
+        while True:
+            run = self.runs / shared.run_folder_name(shared.new_run_id(now), verb)
+            try:
+                run.mkdir(mode=0o700)
+                break
+            except FileExistsError:  # the same second and the same 4 random digits: draw again
+                continue
         rotate_runs(self.runs)
         return run
 
@@ -104,7 +112,7 @@ def rotate_runs(runs: Path, keep: int = KEEP_RUNS) -> list[Path]:
     """Delete all but the ``keep`` newest run folders of the rotated verbs; return what was deleted."""
     rotated = sorted(
         p for p in runs.iterdir()
-        if p.is_dir() and (m := _RUN_NAME.match(p.name)) and m.group("verb") in ROTATED_VERBS
+        if p.is_dir() and (m := RUN_FOLDER.match(p.name)) and m.group("verb") in ROTATED_VERBS
     )
     doomed = rotated[:-keep] if keep > 0 else rotated
     for path in doomed:

@@ -14,6 +14,8 @@ import difflib
 import ipaddress
 import os
 import re
+import secrets
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -23,7 +25,22 @@ from typing import Any
 CHECKIP_URL_ENV = "SPARKLAB_CHECKIP_URL"
 CHECKIP_URL_DEFAULT = "https://checkip.amazonaws.com"
 HOME_ENV = "SPARKLAB_HOME"
-DERIVED_KEYS = ("cluster_home", "cluster_state_dir", "cluster_admin_cidrs_effective")
+HOME_DEFAULT = "~/.sparklab"
+DERIVED_KEYS = (
+    "cluster_home", "cluster_state_dir", "cluster_runs_dir", "cluster_admin_cidrs_effective",
+    "cluster_job_app_name_prefix", "cluster_job_result_prefix", "cluster_job_run_id_pattern",
+)
+# Names shared by runner.py (sparklab/) and the roles; each is defined here only. The roles read
+# them as the derived facts above; runner.py loads this file by path.
+RUNS_DIR = "runs"  # <cluster_state_dir>/runs/<run folder>/
+# A run id: UTC time plus 4 random hex digits, sortable and DNS-safe (20261127-093000-3fa2).
+# A WordCount run's folder is its run id; a run of Ansible only adds the verb: <run id>-<verb>.
+RUN_ID_PATTERN = r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$"
+RUN_FOLDER_PATTERN = r"^(?P<run_id>[0-9]{8}-[0-9]{6}-[0-9a-f]{4})(?:-(?P<verb>[a-z]+))?$"
+JOB_APP_NAME_PREFIX = "wordcount-"  # SparkApplication name: <prefix><run id>
+# The WordCount driver prints its result as one line "<prefix> {json}" (errors: JOB_ERROR_PREFIX).
+JOB_RESULT_PREFIX = "SPARKLAB_RESULT"
+JOB_ERROR_PREFIX = "SPARKLAB_ERROR"
 
 # Control-plane floor: kubeadm's preflight wants 2 vCPU and 1.7 GiB; sparklab also runs its
 # add-ons (and with cluster_worker_count 0 the Spark job) there, so 2 GiB machines are refused.
@@ -446,12 +463,29 @@ def _coerce(key: Key, value: Any) -> Any:
     return list(value)
 
 
+def sparklab_home(environ: dict[str, str] | None = None) -> str:
+    """The state root: ``$SPARKLAB_HOME`` or ``~/.sparklab``, with ``~`` expanded, absolute."""
+    env = os.environ if environ is None else environ
+    return os.path.abspath(os.path.expanduser(env.get(HOME_ENV) or HOME_DEFAULT))
+
+
 def state_dir(name: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
     """Return (cluster_home, cluster_state_dir) for a cluster name."""
-    env = os.environ if environ is None else environ
-    home = env.get(HOME_ENV) or os.path.join(os.path.expanduser("~"), ".sparklab")
-    home = os.path.abspath(os.path.expanduser(home))
+    home = sparklab_home(environ)
     return home, os.path.join(home, name)
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A new run id (see RUN_ID_PATTERN) for the UTC time ``now`` (default: the current time)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def run_folder_name(run_id: str, verb: str = "") -> str:
+    """The folder of a run under RUNS_DIR: the run id, plus ``-<verb>`` for a run of Ansible only."""
+    if not re.match(RUN_ID_PATTERN, run_id):
+        raise ValueError(f"invalid run id {run_id!r}: expected YYYYMMDD-HHMMSS-xxxx")
+    return f"{run_id}-{verb}" if verb else run_id
 
 
 def _unknown_key_error(name: str) -> ConfigError:
@@ -484,14 +518,19 @@ def validate(
             resolved[key.name] = list(default) if isinstance(default, list) else default
         else:
             resolved[key.name] = _coerce(key, given[key.name])
-    for key in SCHEMA.values():
+    # The keys the user set are checked first: a conflict is blamed on what the user wrote.
+    for key in sorted(SCHEMA.values(), key=lambda k: k.name not in given):
         if key.check is not None:
             problem = key.check(resolved[key.name], resolved)
             if problem:
                 raise ConfigError(key.name, f"{problem}, got {_short(resolved[key.name])}", key.fix)
 
     home, state = state_dir(resolved["cluster_name"], environ)
-    derived = {"cluster_home": home, "cluster_state_dir": state}
+    derived = {"cluster_home": home, "cluster_state_dir": state,
+               "cluster_runs_dir": os.path.join(state, RUNS_DIR),
+               "cluster_job_app_name_prefix": JOB_APP_NAME_PREFIX,
+               "cluster_job_result_prefix": JOB_RESULT_PREFIX,
+               "cluster_job_run_id_pattern": RUN_ID_PATTERN}
     for name, value in derived.items():
         if name in given and given[name] != value:
             raise ConfigError(

@@ -11,8 +11,10 @@ description:
     (type, range, format, instance-type minimums, refusal of world-open admin CIDRs), fills the
     defaults and returns the complete configuration as facts.
   - Unknown C(cluster_*) keys are errors. Every error is one line naming the key and the fix.
-  - Also returns the derived facts C(cluster_home), C(cluster_state_dir) and
-    C(cluster_admin_cidrs_effective) (the caller's public IPv4 /32 when C(cluster_admin_cidrs) is empty).
+  - Also returns the derived facts C(cluster_home), C(cluster_state_dir), C(cluster_runs_dir) and
+    C(cluster_admin_cidrs_effective) (the caller's public IPv4 /32 when C(cluster_admin_cidrs) is empty),
+    and the names that runner.py and the roles share, C(cluster_job_app_name_prefix),
+    C(cluster_job_result_prefix) and C(cluster_job_run_id_pattern).
   - Runs on the controller only and makes no AWS call.
 version_added: "0.1.0"
 author:

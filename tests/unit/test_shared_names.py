@@ -1,0 +1,111 @@
+"""Paths and names that runner.py and the roles share are defined once, in
+``plugins/module_utils/cluster_config.py``: SPARKLAB_HOME (with ``~`` expanded), the run folders,
+the SparkApplication name prefix and the result-line prefix of the WordCount driver.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sparklab import jobs
+from sparklab.shared import contract
+from sparklab.state import ClusterState, sparklab_home
+
+REPO = Path(__file__).resolve().parents[2]
+cc = contract()
+# The WordCount application runs alone in the Spark driver pod, so it cannot import the contract:
+# its two copies (the module and the file the role ships) must carry the same prefixes.
+APP_COPIES = (REPO / "sparklab" / "wordcount_app.py",
+              REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py")
+SHARED_LITERALS = ("SPARKLAB_HOME", "~/.sparklab", ".sparklab", "runs", "wordcount-", "SPARKLAB_RESULT",
+                   "SPARKLAB_ERROR")
+
+
+def test_sparklab_home_expands_the_tilde_for_state_jobs_and_the_contract(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SPARKLAB_HOME", "~/lab-state")
+    expected = tmp_path / "lab-state"
+    assert sparklab_home() == expected
+    assert ClusterState.for_cluster("demo").root == expected / "demo"
+    assert jobs.run_dir("demo", "20261127-093000-3fa2") == expected / "demo" / "runs" / "20261127-093000-3fa2"
+    resolved, _ = cc.validate({"cluster_name": "demo"})
+    assert resolved["cluster_home"] == str(expected)
+    assert resolved["cluster_runs_dir"] == str(expected / "demo" / "runs")
+    monkeypatch.delenv("SPARKLAB_HOME")
+    assert sparklab_home() == tmp_path / ".sparklab"
+
+
+def test_every_run_folder_follows_the_one_naming_scheme(tmp_path: Path) -> None:
+    state = ClusterState(name="demo", home=tmp_path)
+    ansible_run = state.new_run("provision", now=1795000000.0)
+    job_id = jobs.new_run_id(1795000000.0)
+    assert ansible_run.parent == state.runs == jobs.run_dir("demo", job_id, tmp_path).parent
+    assert ansible_run.name.startswith("20261118-110640-") and ansible_run.name.endswith("-provision")
+    folder = re.compile(cc.RUN_FOLDER_PATTERN)
+    assert folder.match(ansible_run.name).group("verb") == "provision"
+    assert folder.match(job_id).group("verb") is None and jobs.RUN_ID_PATTERN.match(job_id)
+    assert jobs.app_name(job_id) == f"{cc.JOB_APP_NAME_PREFIX}{job_id}"
+
+
+def test_front_end_parses_the_result_line_with_the_shared_prefix() -> None:
+    result = {"top": [["a", 2]], "lines": 1, "words": 2, "distinct_words": 1, "bytes": 4,
+              "elapsed_seconds": 1.0, "started_at": "s", "finished_at": "f"}
+    log = f"noise\n{cc.JOB_RESULT_PREFIX} {json.dumps(result)}\n"
+    assert jobs.parse_driver_log(log).words == 2
+    with pytest.raises(jobs.ResultNotFoundError, match="the job failed: boom"):
+        jobs.parse_driver_log(f'{cc.JOB_ERROR_PREFIX} {{"error": "boom"}}\n')
+
+
+@pytest.mark.parametrize("path", APP_COPIES, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_wordcount_application_prints_the_shared_prefixes(path: Path) -> None:
+    constants = {node.targets[0].id: node.value.value for node in ast.parse(path.read_text()).body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                 and isinstance(node.value, ast.Constant)}
+    assert constants["RESULT_PREFIX"] == cc.JOB_RESULT_PREFIX
+    assert constants["ERROR_PREFIX"] == cc.JOB_ERROR_PREFIX
+
+
+def test_no_front_end_module_spells_a_shared_name_itself() -> None:
+    """Only the contract spells these strings; the front end reads them from it."""
+    found = []
+    for path in sorted((REPO / "sparklab").rglob("*.py")):
+        if path in APP_COPIES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in SHARED_LITERALS:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.value!r}")
+    assert found == []
+
+
+def test_the_playbooks_get_the_shared_names_as_facts(tmp_path: Path) -> None:
+    """The real cluster_config action (every playbook runs it first) hands the roles the names."""
+    play = tmp_path / "facts.yml"
+    play.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - sparklab.cluster.cluster_config:\n        detect_admin_cidr: false\n"
+        "    - ansible.builtin.copy:\n        dest: " + str(tmp_path / "facts.json") + "\n"
+        "        mode: '0600'\n        content: \"{{ {'home': cluster_home, 'state': cluster_state_dir,"
+        " 'runs': cluster_runs_dir, 'app': cluster_job_app_name_prefix, 'result': cluster_job_result_prefix,"
+        " 'run_id': cluster_job_run_id_pattern} | to_json }}\"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), SPARKLAB_HOME="~/lab-state", ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(play),
+                          "-i", "localhost,", "-e", "cluster_name=demo",
+                          "-e", f"ansible_python_interpreter={sys.executable}"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    state = tmp_path / "lab-state" / "demo"
+    assert facts == {"home": str(tmp_path / "lab-state"), "state": str(state), "runs": str(state / "runs"),
+                     "app": cc.JOB_APP_NAME_PREFIX, "result": cc.JOB_RESULT_PREFIX,
+                     "run_id": cc.RUN_ID_PATTERN}
