@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sparklab.config import module_utils
+from sparklab.shared import module_utils
 
 # The scanner, its tag names and its resource table live only in plugins/module_utils/aws_scan.py,
 # shared with the aws_cluster_scan module used by the playbooks.
