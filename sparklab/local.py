@@ -147,7 +147,10 @@ def _classify(root: Any, proc: Any, jvm_pids: set[int]) -> str:
         parents = {p.pid for p in proc.parents()}
     except Exception:
         parents = set()
-    return ROLE_WORKERS if parents & jvm_pids else ROLE_DRIVER
+    if parents & jvm_pids:
+        return ROLE_WORKERS
+    # spark-submit's shell scripts, which start the JVM: counted with it.
+    return ROLE_DRIVER if name.startswith("python") else ROLE_JVM
 
 
 @dataclass
