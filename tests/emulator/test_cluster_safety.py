@@ -115,7 +115,22 @@ def test_recreated_cluster_gets_a_fresh_expiry_and_every_resource_is_retagged(aw
     expires = datetime.strptime(fresh, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert now + timedelta(hours=7) < expires <= now + timedelta(hours=8, minutes=5)
     assert f"OnCalendar={fresh.replace('T', ' ').replace('Z', '')} UTC" in _user_data(aws, node["InstanceId"])
-    assert set(_expiries(aws, cluster).values()) == {fresh}
+    retagged = _expiries(aws, cluster)
+    assert set(retagged.values()) == {fresh}, retagged
+    # Renewing the expiry duplicated nothing (the route table was once looked up by all its tags).
+    assert sorted(r.split()[0] for r in aws.tagged(cluster)) == sorted(
+        [
+            "Vpcs",
+            "Subnets",
+            "InternetGateways",
+            "RouteTables",
+            "SecurityGroups",
+            "KeyPairs",
+            "bucket",
+            "instance",
+            "Volumes",
+        ]
+    )
     down = aws.playbook("teardown", cluster)
     assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-3000:]
 

@@ -225,7 +225,9 @@ def test_a_failed_step_names_its_cause_and_never_blames_a_valid_instance_type(aw
     message = json.loads("{" + failures[0].strip().rstrip(",") + "}")["msg"]
     # The first line (the one a terminal shows per failure) names the key and the bad value.
     first = message.splitlines()[0]
-    assert first.startswith("provisioning of cluster typo (eu-west-1) stopped: cluster_worker_instance_type: t3.lrage")
+    assert first.startswith(
+        "provisioning of cluster typo (eu-west-1) stopped: cluster_worker_instance_type: t3.lrage"
+    )
     assert "cause: cluster_worker_instance_type: t3.lrage is not an x86_64 instance type" in message
     assert "One or more items failed" not in message
     assert "t3.medium is not" not in run.stdout
