@@ -29,7 +29,7 @@ from sparklab.monitor import MetricRow, Snapshot
 from sparklab.progress import Progress, TaskState
 
 GIB = 1024**3
-HISTORY = 24
+HISTORY = 12  # samples per sparkline: the panel fits an 80-column terminal
 PODS_SHOWN_PER_ROLE = 3
 SPARK_TICKS = "▁▂▃▄▅▆▇█"
 
@@ -100,10 +100,13 @@ class LiveView:
         self._history: dict[str, tuple[deque[float], deque[float]]] = defaultdict(
             lambda: (deque(maxlen=history), deque(maxlen=history)))
         self._lock = threading.Lock()
+        self.closed = False
 
     # inputs ---------------------------------------------------------------------------------
     def update(self, snap: Snapshot) -> None:
-        """Take one sample and redraw."""
+        """Take one sample and redraw (nothing once the view is closed)."""
+        if self.closed:
+            return
         with self._lock:
             self._take(snap)
         self.on_update()
@@ -132,6 +135,7 @@ class LiveView:
 
     def close(self) -> None:
         """Stop redrawing; the last state stays on screen."""
+        self.closed = True
 
     def on_update(self) -> None: ...
 
@@ -173,7 +177,8 @@ class LiveView:
             cpu = sum(r.cpu_cores for r in members)
             memory = sum(r.memory_bytes for r in members)
             cpus, mems = self._remember(f"role/{role}", cpu, memory)
-            label = f"{role} ({len(members)} {self.unit}{'s' if len(members) != 1 else ''})"
+            plural = "es" if self.unit.endswith("s") else "s"
+            label = f"{role} ({len(members)} {self.unit}{plural if len(members) != 1 else ''})"
             view.roles.append(Line(label, cpu, memory, cpu_history=cpus, memory_history=mems))
             if 1 < len(members) <= PODS_SHOWN_PER_ROLE:
                 for member in members:
@@ -187,7 +192,9 @@ class LiveView:
         if view.bytes_read:
             parts.append(f"read {fmt_bytes(view.bytes_read)}")
         if view.tasks_done is not None:
-            parts.append(f"tasks {view.tasks_done} done, {view.tasks_active or 0} running")
+            ended = view.state in ("completed", "failed", "interrupted")
+            running = "" if ended else f", {view.tasks_active or 0} running"
+            parts.append(f"tasks {view.tasks_done} done{running}")
         return " · ".join(parts)
 
 
@@ -197,7 +204,7 @@ def _role_order(role: str) -> tuple[int, str]:
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= 28 else "…" + name[-27:]
+    return name if len(name) <= 20 else "…" + name[-19:]
 
 
 def _cpu_text(line: Line) -> str:
@@ -262,7 +269,7 @@ class RichLiveView(LiveView):
                               sparkline(line.memory_history,
                                         line.memory_capacity / GIB if line.memory_capacity else None))
             if not view.nodes:
-                table.add_row(Text("no node sample yet", style="dim"), "", "", "", "")
+                table.add_row(Text("no node yet", style="dim"), "", "", "", "")
             for line in view.roles:
                 label = f"  {line.label}" if line.indent else line.label
                 table.add_row(Text(label, style="dim" if line.indent else "bold"), f"{line.cpu:.2f}",
@@ -270,7 +277,7 @@ class RichLiveView(LiveView):
                               sparkline(line.memory_history))
             if not view.roles:
                 gone = "any more" if any(k.startswith("role/") for k in self._history) else "yet"
-                table.add_row(Text(f"no {self.unit} of the job {gone}", style="dim"), "", "", "", "")
+                table.add_row(Text(f"no {self.unit} {gone}", style="dim"), "", "", "", "")
             alarm = view.state in ("failed", "failing", "interrupted")
             head = Text(self.status_text(), style="bold red" if alarm else "bold")
             parts: list[Any] = [head]
@@ -295,6 +302,7 @@ class RichLiveView(LiveView):
         self.refresh()
 
     def close(self) -> None:
+        self.closed = True
         if self._open:
             self.live.refresh()
             self.live.stop()
@@ -333,6 +341,34 @@ class LiveProgress(Progress):
 
     def on_failure(self, line: str) -> None:
         self.view.note(f"FAILED {line}")
+
+    def close(self) -> None:
+        """The playbook has ended: the view's last state stays, what follows prints below it."""
+        self.view.close()
+
+
+class NoteWriter:
+    """A text stream whose lines go above the live panel (``print(..., file=NoteWriter(view))``)."""
+
+    def __init__(self, view: LiveView) -> None:
+        self.view = view
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            if self.view.closed:
+                print(line, file=self.view.out, flush=True)
+            else:
+                self.view.note(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.view.out.flush()
+
+    def isatty(self) -> bool:
+        return self.view.out.isatty()
 
 
 class ClusterWatch:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.config import BadInput
+from sparklab.errors import BadInput, RunFailed
 from sparklab.monitor import CSV_FIELDS, MetricRow, Snapshot, spark_ui_progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +112,10 @@ def local_inputs(specs: Sequence[str], generate: str) -> list[str]:
 
 # --------------------------------------------------------------------------- folders
 def local_runs(home: Path) -> Path:
-    return home / LOCAL_DIR / "runs"
+    """``$SPARKLAB_HOME/local/runs``: the local runs sit where a cluster's runs would."""
+    from sparklab.state import ClusterState
+
+    return ClusterState(LOCAL_DIR, home).runs
 
 
 def list_runs(home: Path) -> list[Path]:
@@ -144,7 +147,10 @@ def _classify(root: Any, proc: Any, jvm_pids: set[int]) -> str:
         parents = {p.pid for p in proc.parents()}
     except Exception:
         parents = set()
-    return ROLE_WORKERS if parents & jvm_pids else ROLE_DRIVER
+    if parents & jvm_pids:
+        return ROLE_WORKERS
+    # spark-submit's shell scripts, which start the JVM: counted with it.
+    return ROLE_DRIVER if name.startswith("python") else ROLE_JVM
 
 
 @dataclass
@@ -385,7 +391,7 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     inputs = local_inputs(options.inputs, options.generate)
     home = options.home or sparklab_home()
     run_id = jobs.new_run_id()
-    run_dir = local_runs(home) / run_id
+    run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
     run_dir.mkdir(mode=0o700, parents=True)
     for parent in (home, home / LOCAL_DIR, local_runs(home)):
         parent.chmod(0o700)
@@ -469,14 +475,19 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
 
     base = home or sparklab_home()
     if run:
-        run_dir = local_runs(base) / os.path.basename(run)
+        from sparklab.jobs import RUN_ID_PATTERN
+
+        if not RUN_ID_PATTERN.match(run) or "\n" in run:
+            raise BadInput(f"--run {run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+                           f"(fix: omit it for the latest, or pick a folder name under {local_runs(base)})")
+        run_dir = local_runs(base) / run
         if not run_dir.is_dir():
             raise BadInput(f"--run {run}: no such local run in {local_runs(base)} "
                            "(fix: omit --run for the latest)")
     else:
         runs = list_runs(base)
         if not runs:
-            raise BadInput("no local WordCount run yet "
+            raise RunFailed("no local WordCount run yet "
                            "(fix: python3 runner.py wordcount --local --generate 200MB)")
         run_dir = runs[-1]
     summary = report.render(run_dir)

@@ -55,9 +55,12 @@ VERBS: tuple[Verb, ...] = (
              Arg(("--generate",), {"metavar": "SIZE",
                                    "help": "generate a corpus of SIZE (e.g. 1GB) inside the job"}),
              Arg(("--top",), {"type": int, "default": 20, "help": "how many words to show"}),
+             Arg(("--local",), {"action": "store_true",
+                                "help": "run on local Spark on this machine: no account, no cluster"}),
          )),
     Verb("report", "show (and re-render) the report of a WordCount run", "report:report",
-         args=(Arg(("--run",), {"metavar": "ID", "help": "run id (default: the latest WordCount run)"}),)),
+         args=(Arg(("--run",), {"metavar": "ID", "help": "run id (default: the latest WordCount run)"}),
+               Arg(("--local",), {"action": "store_true", "help": "a run of `wordcount --local`"}))),
     Verb("dashboard", "the dashboard URL and whether it answers", "access:dashboard"),
     Verb("kubeconfig", "the kubeconfig path and an export line", "access:kubeconfig"),
     Verb("ssh", "ssh to a node with the cluster's key and known_hosts", "access:ssh", args=(

@@ -95,7 +95,8 @@ def user_target(cfg: Config) -> aws.Target:
 
 
 def run_playbooks(ctx: Context, cfg: Config, verb: str, creds: Any, run_dir: Path, extravars: dict[str, Any],
-                  *, env: dict[str, str] | None = None, vars_files: Sequence[Path] = ()) -> bridge.RunResult:
+                  *, env: dict[str, str] | None = None, vars_files: Sequence[Path] = (),
+                  progress: Progress | None = None) -> bridge.RunResult:
     """Run the phases of ``verb`` with Ctrl-C handling and ``creds`` served on 127.0.0.1.
 
     ``env`` is added to the playbooks' environment. A failed phase is summarised here; a
@@ -105,7 +106,7 @@ def run_playbooks(ctx: Context, cfg: Config, verb: str, creds: Any, run_dir: Pat
     with Interrupts(ctx.say) as interrupts, credentials.CredentialEndpoint(creds) as endpoint:
         full_env = aws_env(cfg) | (env or {}) | endpoint.child_env()
         ctx.say(f"{verb}: cluster {cfg.name} in {cfg.region}; log: {run_dir}")
-        progress = ctx.progress()
+        progress = progress or ctx.progress()
         spec = bridge.RunSpec(
             run_dir=run_dir, extravars=extravars, env=full_env, progress=progress, cancel=interrupts.cancel,
             verbosity=max(0, ctx.args.verbose - 1), keep_artifacts=len(phases) + 1, vars_files=vars_files,

@@ -19,6 +19,10 @@ def job_runs(state: ClusterState) -> list[Path]:
 
 
 def report(ctx: Context) -> int:
+    if ctx.args.local:
+        from sparklab import local
+
+        return local.report_local(ctx.args.run, ctx.say)
     cfg = ctx.config()
     state = ClusterState.for_cluster(cfg.name)
     if ctx.args.run:

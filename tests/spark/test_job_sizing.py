@@ -22,7 +22,7 @@ from wordcount_corpus import REPO
 
 ROLE = REPO / "roles" / "spark_wordcount"
 _spec = importlib.util.spec_from_file_location("spark_wordcount_fit",
-                                               ROLE / "filter_plugins" / "spark_wordcount_fit.py")
+                                               REPO / "plugins" / "filter" / "spark_wordcount_fit.py")
 fit_module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fit_module)
 
@@ -95,6 +95,13 @@ def test_a_full_control_plane_is_refused_with_the_numbers():
     assert fit["fits"] is False and "(not Ready)" in fit["reason"]
 
 
+def test_nodes_that_report_no_allocatable_leave_the_requests_as_asked():
+    bare = {"metadata": {"name": "w1"}, "spec": {}, "status": {}}
+    fit = fit_module.spark_wordcount_fit([bare], [], instances=1, **WANT)
+    assert fit["fits"] is True and fit["core_request_m"] == 1000 and fit["budget_mib"] == 2252
+    assert fit["reason"] == "the nodes report no allocatable resources"
+
+
 def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProcess[str], Path]:
     """The role's fit step, then its render step, executed by ansible-playbook with the k8s_info
     results given as variables (no API server runs here)."""
@@ -116,7 +123,8 @@ def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProc
         ],
     }]))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"))  # the filter: sparklab.cluster.*
     env.pop("ANSIBLE_CONFIG", None)
     playbook = str(Path(sys.executable).parent / "ansible-playbook")
     proc = subprocess.run([playbook, "play.yml", "-e", "@vars.json"], cwd=tmp_path, env=env,

@@ -145,3 +145,14 @@ def test_parse_driver_log_reports_the_job_error_line():
         jobs.parse_driver_log('x\nSPARKLAB_ERROR {"error": "OSError: boom"}\n')
     with pytest.raises(jobs.ResultNotFoundError, match="did not finish"):
         jobs.parse_driver_log("only noise\n")
+
+
+def test_report_notes_the_spark_ui_address_the_runner_saw(tmp_path):
+    run_dir = tmp_path / "20261127-090000-ab12"
+    run_dir.mkdir()
+    write_job_files(run_dir, 1_800_000_000.0, 1_800_000_060.0)
+    (run_dir / "run.json").write_text(json.dumps({"spark_ui": "http://198.51.100.7:30040/"}))
+    summary = report.render(run_dir)
+    assert summary.spark_ui == "http://198.51.100.7:30040/"
+    text = (run_dir / "summary.txt").read_text()
+    assert "Spark UI while the job ran: http://198.51.100.7:30040/" in text and "on the cluster" in text

@@ -1,4 +1,4 @@
-"""Size the WordCount driver and executors from what the cluster's nodes have left.
+"""Filters of the spark_wordcount role: size the WordCount executors from what the nodes have left.
 
 ``spark_wordcount_fit(nodes, pods, ...)`` takes the Node and Pod objects as ``k8s_info`` returns
 them and answers with the executor requests that fit beside everything already requested, as the
@@ -112,6 +112,10 @@ def spark_wordcount_fit(nodes: list[dict[str, Any]], pods: list[dict[str, Any]],
     """Executor CPU request and memory budget (heap + overhead) that fit on the cluster now."""
     table = free_resources(nodes, pods)
     usable = sorted((n for n in table if not n["excluded"]), key=lambda n: (-n["free_cpu_m"], n["name"]))
+    if usable and all(n["allocatable_cpu_m"] == 0 and n["allocatable_memory_mib"] == 0 for n in usable):
+        # Every kubelet reports its allocatable; none here means there is nothing to size from.
+        return {"fits": True, "nodes": table, "instances": instances, "core_request_m": want_cpu_m,
+                "budget_mib": want_budget_mib, "reason": "the nodes report no allocatable resources"}
     lines = [f"{n['name']}: {n['allocatable_cpu_m']}m CPU / {n['allocatable_memory_mib']} MiB allocatable, "
              f"{n['requested_cpu_m']}m / {n['requested_memory_mib']} MiB requested by running pods"
              f"{' (' + n['excluded'] + ')' if n['excluded'] else ''}" for n in table]
@@ -149,7 +153,7 @@ def spark_wordcount_mib(size: Any) -> int:
 
 
 class FilterModule:
-    """Ansible filter plugins of the spark_wordcount role."""
+    """``sparklab.cluster.spark_wordcount_fit``, ``spark_wordcount_mib``, ``spark_wordcount_cpu_millis``."""
 
     def filters(self) -> dict[str, Any]:
         return {"spark_wordcount_fit": spark_wordcount_fit, "spark_wordcount_mib": spark_wordcount_mib,
