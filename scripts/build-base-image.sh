@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Build the Debian 12 systemd image the molecule scenarios run in.
+# Build a Debian systemd image the molecule scenarios run in.
+#
+# Usage: build-base-image.sh [SUITE]    SUITE: bookworm (Debian 12, the default) or trixie (Debian 13)
 #
 # The root file system comes from debootstrap (Debian archive only) and is imported
-# with `docker import`. The tag is a hash of this script, so a change of recipe gives
-# a new image and an unchanged recipe reuses the image already present.
+# with `docker import`. Both suites get the same recipe. The tag is a hash of this script and
+# the suite, so a change of recipe gives new images and an unchanged recipe reuses the image
+# already present.
 # The image name is printed as the last line of standard output; progress goes to stderr.
 #
 # Environment:
 #   SPARKLAB_DEBIAN_MIRROR    Debian mirror (default http://deb.debian.org/debian)
 #   SPARKLAB_DEBIAN_SECURITY  security mirror (default http://deb.debian.org/debian-security)
-#   SPARKLAB_IMAGE_REPO       image repository name (default sparklab/debian12-systemd)
+#   SPARKLAB_IMAGE_REPO       image repository name (default sparklab/debian<release>-systemd)
 set -euo pipefail
 
+suite="${1:-bookworm}"
+case "${suite}" in
+    bookworm) release=12 ;;
+    trixie) release=13 ;;
+    *) printf '%s\n' "build-base-image: unknown suite '${suite}' (use bookworm or trixie)" >&2; exit 2 ;;
+esac
 mirror="${SPARKLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${SPARKLAB_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
-repo="${SPARKLAB_IMAGE_REPO:-sparklab/debian12-systemd}"
-suite="bookworm"
+repo="${SPARKLAB_IMAGE_REPO:-sparklab/debian${release}-systemd}"
 # python3-apt: the apt modules need it, and Ubuntu cloud images ship it.
 packages="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,apt-transport-https,gnupg,iproute2,procps"
 
-recipe_hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)"
+recipe_hash="$( { cat "${BASH_SOURCE[0]}"; printf 'suite=%s\n' "${suite}"; } | sha256sum | cut -c1-12)"
 image="${repo}:${recipe_hash}"
 
 log() { printf '%s\n' "build-base-image: $*" >&2; }

@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         args, overrides = parse(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    from sparklab import signals
     from sparklab.commands.base import Context
+
+    signals.install()  # SIGHUP/SIGTERM unwind through the verbs' cleanup
 
     run = verb_named(args.verb).load()
     try:

@@ -7,6 +7,12 @@ imports it by file path so runner.py needs no installed collection.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
+import json
+import re
+import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -55,7 +61,13 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
     The ``cluster_`` prefix is optional, ``-`` and ``_`` are interchangeable, values are YAML
     scalars (``3`` is a number, ``true`` a boolean, ``[a, b]`` a list); ``--key=value`` works too.
     """
+    return _parse_overrides(args)[0]
+
+
+def _parse_overrides(args: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The overrides, and the flag each key came from, as the user typed it (``--name``)."""
     out: dict[str, Any] = {}
+    flags: dict[str, str] = {}
     i = 0
     while i < len(args):
         arg = args[i]
@@ -71,20 +83,55 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
         key = name.replace("-", "_")
         if not key.startswith("cluster_"):
             key = f"cluster_{key}"
+        flags[key] = f"--{name}"
         try:
             out[key] = yaml.safe_load(value) if value != "" else ""
         except yaml.YAMLError:
             out[key] = value
-    return out
+    return out, flags
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: PyYAML's own error follows
+                continue
+            if first != line:
+                raise DuplicateKey(key, first, line)
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKey(Exception):
+    """A mapping key given twice (YAML 1.2 forbids it; PyYAML keeps the last silently)."""
+
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(key, first, second)
+        self.key, self.first, self.second = key, first, second
 
 
 def load_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror}) (fix: pass -c <your cluster.yml>)") from None
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput(f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}) "
+                       "(fix: save the file as UTF-8)") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKey as exc:
+        raise BadInput(f"{exc.key}: set twice in {path}, on lines {exc.first} and {exc.second} "
+                       "(fix: keep one of them)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -108,21 +155,139 @@ def load(config_path: str | None, overrides: list[str] | dict[str, Any] | None =
     elif Path(DEFAULT_CONFIG).is_file():
         given.update(load_file(Path(DEFAULT_CONFIG)))
         source = DEFAULT_CONFIG
-    extra = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
+    origins = {key: f"in {source}" for key in given}
+    if isinstance(overrides, list):
+        extra, flags = _parse_overrides(overrides)
+    else:
+        extra, flags = dict(overrides or {}), {}
     given.update(extra)
+    origins.update(flags)
     for key in given:
         if not isinstance(key, str) or not key.startswith("cluster_"):
             raise BadInput(f"{key}: not a sparklab key; every key starts with cluster_ "
                            "(fix: see cluster.example.yml)")
     mod = schema()
     try:
-        resolved, warnings = mod.validate(given, environ)
+        resolved, warnings = _validate(mod, given, environ)
     except mod.ConfigError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(explain(mod, exc, given, origins, environ)) from None
     user_keys = {k: v for k, v in given.items() if k in mod.SCHEMA}
     # Hand Ansible the normalised values of the keys the user set (e.g. "3" -> 3).
     normalised = {k: resolved[k] for k in user_keys}
     return Config(given=normalised, resolved=resolved, source=source, warnings=list(warnings))
+
+
+def known_regions() -> frozenset[str]:
+    """Every region in botocore's own partition data (offline: a file in the installed botocore)."""
+    import botocore
+
+    path = Path(botocore.__file__).parent / "data" / "partitions.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return frozenset(name for part in data["partitions"] for name in part["regions"] if "global" not in name)
+
+
+def _validate(mod: ModuleType, given: dict[str, Any],
+              environ: dict[str, str] | None) -> tuple[dict[str, Any], list[str]]:
+    """The shared schema's checks, then the region against botocore's list (no network)."""
+    resolved, warnings = mod.validate(given, environ)
+    region = resolved["cluster_aws_region"]
+    if region not in known_regions():
+        import botocore
+
+        problem = f"is not an AWS region known to botocore {botocore.__version__}, got {region!r}"
+        raise mod.ConfigError("cluster_aws_region", problem, mod.SCHEMA["cluster_aws_region"].fix)
+    return resolved, warnings
+
+
+def _name_from(value: Any) -> list[Any]:
+    slug = re.sub(r"[^a-z0-9-]+", "-", str(value).lower())
+    slug = re.sub(r"-{2,}", "-", re.sub(r"^[^a-z]+", "", slug))[:24].strip("-")
+    return [slug] if slug else []
+
+
+def _cidr_from(value: Any) -> list[Any]:
+    try:
+        return [str(ipaddress.ip_network(str(value), strict=False))]
+    except ValueError:
+        return []
+
+
+def _int_from(key: Any) -> Callable[[Any], list[Any]]:
+    def candidates(value: Any) -> list[Any]:
+        try:
+            return [min(max(int(str(value).strip()), key.minimum), key.maximum)]
+        except ValueError:
+            return []
+
+    return candidates
+
+
+# Values tried, in order, as the fix for a bad value: derived from it first, then the default.
+_ALTERNATIVES = {
+    "cluster_pod_cidr": ["10.244.0.0/16", "172.16.0.0/16", "192.168.0.0/16"],
+    "cluster_service_cidr": ["10.96.0.0/12", "172.20.0.0/16", "192.168.128.0/17"],
+}
+
+
+def _candidates(mod: ModuleType, key: str, value: Any) -> list[Any]:
+    spec = mod.SCHEMA.get(key)
+    if spec is None or value is None:
+        return []
+    found: list[Any] = []
+    if key == "cluster_name":
+        found += _name_from(value)
+    elif key == "cluster_aws_region":
+        found += difflib.get_close_matches(str(value), sorted(known_regions()), n=3)
+    elif key.endswith("_cidr"):
+        found += _cidr_from(value)
+    elif spec.kind == "int":
+        found += _int_from(spec)(value)
+    found += [spec.default] if spec.default is not None else []
+    found += _ALTERNATIVES.get(key, [])
+    if key == "cluster_name":
+        found.append("spark-lab")
+    return found
+
+
+def suggest(mod: ModuleType, key: str, given: dict[str, Any], environ: dict[str, str] | None) -> Any:
+    """A value of ``key`` that passes its checks with the rest of ``given``; None if none found."""
+    for candidate in _candidates(mod, key, given.get(key)):
+        if candidate == given.get(key):
+            continue
+        try:
+            _validate(mod, {**given, key: candidate}, environ)
+        except mod.ConfigError as exc:
+            if exc.key == key:
+                continue
+        return candidate
+    return None
+
+
+def _as_flag_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ",".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def explain(mod: ModuleType, exc: Any, given: dict[str, Any], origins: dict[str, str],
+            environ: dict[str, str] | None) -> str:
+    """One line: the key, the problem, where the value came from, and a fix with a value that passes."""
+    key = exc.key
+    origin = origins.get(key)
+    fix = exc.fix
+    value = suggest(mod, key, given, environ) if key in mod.SCHEMA else None
+    if origin is None:
+        spec = mod.SCHEMA.get(key)
+        where = " (the default)" if spec is not None and not spec.required and key not in given else ""
+    elif origin.startswith("--"):
+        where = f" (from {origin})"
+        if value is not None:
+            fix = f"use {origin} {shlex.quote(_as_flag_value(value))}"
+    else:
+        where = f" ({origin})"
+        if value is not None:
+            fix = f"set {key}: {json.dumps(value)} {origin}"
+    return f"{key}: {exc.problem}{where} (fix: {fix})"
 
 
 def detect_admin_cidrs(config: Config) -> list[str]:

@@ -105,11 +105,20 @@ def throwaway() -> Resolved:
     )
 
 
+def _token_matches(header: str, token: str) -> bool:
+    """Constant-time comparison of bytes: a header with any characters never raises."""
+    return secrets.compare_digest(header.encode("utf-8", "surrogateescape"), token.encode("ascii"))
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # socket timeout: an idle client is dropped
+        super().setup()
+
     def do_GET(self) -> None:  # noqa: N802 (http.server API)
-        if not secrets.compare_digest(self.headers.get("Authorization", ""), self.server.token):
+        if not _token_matches(self.headers.get("Authorization", ""), self.server.token):
             self.send_response(403)
             self.end_headers()
             return
@@ -125,9 +134,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_threads`` at once; the rest are closed at once."""
+
     daemon_threads = True
     token: str
     source: Any
+    idle_timeout: float
+    slots: threading.BoundedSemaphore
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # a broken or timed-out client is not the user's problem: no traceback on the terminal
 
 
 @dataclass
@@ -135,12 +167,16 @@ class CredentialEndpoint:
     """Serve one set of credentials on 127.0.0.1 for the length of a ``with`` block."""
 
     source: Any  # botocore Credentials (refreshable or not) or Resolved
+    idle_timeout: float = 5.0  # seconds a connection may stay silent
+    max_threads: int = 16  # connections served at once
     _server: _Server | None = None
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> CredentialEndpoint:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.token = secrets.token_urlsafe(32)
+        server.idle_timeout = self.idle_timeout
+        server.slots = threading.BoundedSemaphore(self.max_threads)
         server.payload = self._payload  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="sparklab-credentials", daemon=True)

@@ -1,4 +1,7 @@
-"""Ctrl-C while a playbook runs: the first SIGINT/SIGTERM asks it to stop, a second SIGINT quits."""
+"""Ctrl-C while a playbook runs: the first SIGINT/SIGTERM/SIGHUP asks it to stop, a second quits.
+
+SIGHUP (the terminal was closed) is handled like SIGTERM, after detaching from the dead terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from sparklab.signals import detach_terminal
+
 
 class Interrupts:
-    """First SIGINT/SIGTERM: set ``cancel`` (the playbook stops). Second SIGINT: leave at once."""
+    """First SIGINT/SIGTERM/SIGHUP: set ``cancel`` (the playbook stops). A second: leave at once."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.cancel = threading.Event()
@@ -17,7 +22,7 @@ class Interrupts:
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> Interrupts:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self.previous[sig] = signal.signal(sig, self.handle)
         return self
 
@@ -26,6 +31,8 @@ class Interrupts:
             signal.signal(sig, handler)
 
     def handle(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            detach_terminal()
         if self.cancel.is_set():
             raise KeyboardInterrupt
         self.cancel.set()

@@ -218,6 +218,17 @@ def remove_job_vars(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def remove_stale_job_vars(runs: Path) -> list[Path]:
+    """Delete the job-vars files that earlier runs left behind (a killed run cannot clean up).
+
+    Call it while holding the cluster's lock (:mod:`sparklab.lock`): then no other run is using one.
+    """
+    stale = sorted(runs.glob(f"*/{JOB_VARS_FILE}")) if runs.is_dir() else []
+    for path in stale:
+        remove_job_vars(path)
+    return stale
+
+
 @contextlib.contextmanager
 def job_vars_file(directory: Path, prepared: PreparedInputs, run_id: str, top: int = 20) -> Iterator[Path]:
     """A 0600 job-vars file that exists only while the ``with`` block runs, however it ends."""

@@ -2,7 +2,9 @@
 
 A run folder holds ``metrics.csv`` (from :mod:`sparklab.monitor`), ``driver.log`` or
 ``result.json`` (the job's result) and ``job.json`` (the SparkApplication's state and times,
-written by the spark_wordcount role). :func:`render` can be called again at any time.
+written by the spark_wordcount role; for a local run by :mod:`sparklab.local`), and ``run.json``
+(what the runner noted while the job ran: the Spark UI address). :func:`render` can be called
+again at any time.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class Summary:
     nodes: dict[str, UsageStats] = field(default_factory=dict)
     samples: int = 0
     chart: Path | None = None
+    mode: str = "cluster"
+    spark_ui: str = ""
+    message: str = ""
 
 
 def parse_time(value: str | None) -> float | None:
@@ -73,8 +78,13 @@ def load_result(run_dir: Path) -> Result | None:
 
 
 def load_job(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "job.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """``job.json``, with what the runner noted in ``run.json`` filled in where it is missing."""
+    job: dict[str, Any] = {}
+    for name in ("run.json", "job.json"):
+        path = run_dir / name
+        if path.exists():
+            job.update({k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if v})
+    return job
 
 
 def _stats(series: dict[float, tuple[float, int]]) -> UsageStats:
@@ -125,6 +135,8 @@ def summarize(run_dir: Path) -> tuple[Summary, list[MetricRow]]:
         roles={k: _stats(v) for k, v in group_series(rows, "pod").items()},
         nodes={k: _stats(v) for k, v in group_series(rows, "node").items()},
         samples=len({row.time for row in rows}),
+        mode=str(job.get("mode") or "cluster"), spark_ui=str(job.get("spark_ui") or ""),
+        message=str(job.get("error_message") or ""),
     )
     return summary, rows
 
@@ -138,7 +150,8 @@ def draw_chart(rows: list[MetricRow], summary: Summary, path: Path) -> Path:
 
     origin = summary.job_start if summary.job_start is not None else min((r.time for r in rows), default=0.0)
     fig, axes = plt.subplots(2, 2, figsize=CHART_SIZE_INCHES, dpi=CHART_DPI, sharex=True)
-    panels = (("node", "per node"), ("pod", "per pod role"))
+    panels = (("node", "per node" if summary.mode != "local" else "this machine"),
+              ("pod", "per pod role" if summary.mode != "local" else "per process role"))
     for column, (kind, label) in enumerate(panels):
         series = group_series(rows, kind)
         for key, points in series.items():
@@ -160,7 +173,9 @@ def draw_chart(rows: list[MetricRow], summary: Summary, path: Path) -> Path:
                 row_axes.legend(fontsize="small", loc="best")
             else:
                 row_axes.text(0.5, 0.5, "no samples", ha="center", va="center", transform=row_axes.transAxes)
-    fig.suptitle(f"sparklab WordCount {summary.run_id}: CPU and memory")
+    where = " (local Spark on this machine)" if summary.mode == "local" else ""
+    state = "" if summary.state in ("COMPLETED", "UNKNOWN") else f" [{summary.state}]"
+    fig.suptitle(f"sparklab WordCount {summary.run_id}{where}: CPU and memory{state}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=CHART_DPI)
@@ -174,16 +189,24 @@ def _fmt(value: float | None, spec: str, unit: str = "") -> str:
 
 def summary_text(summary: Summary, top: int = 10) -> str:
     """The terminal summary of a run, plain text."""
-    lines = [f"run {summary.run_id}  state {summary.state}  samples {summary.samples}",
+    where = "on this machine (local Spark)" if summary.mode == "local" else "on the cluster"
+    lines = [f"run {summary.run_id}  state {summary.state}  samples {summary.samples}  {where}",
              f"duration {_fmt(summary.duration_seconds, '.1f', ' s')} (application)   "
              f"counting {_fmt(summary.processing_seconds, '.1f', ' s')}"]
+    if summary.state == "INTERRUPTED":
+        lines.append(f"INTERRUPTED: {summary.message or 'the run was stopped before it finished'}")
+    elif summary.message:
+        lines.append(f"reason: {summary.message}")
+    if summary.spark_ui:
+        lines.append(f"Spark UI while the job ran: {summary.spark_ui}")
     if summary.result:
         res = summary.result
         lines.append(f"read {res.bytes / 1e6:.1f} MB, {res.lines:,} lines, {res.words:,} words, "
                      f"{res.distinct_words:,} distinct")
         lines.append(f"throughput {_fmt(summary.throughput_mb_s, '.1f', ' MB/s')} while counting")
     header = f"{'':<24}{'peak cpu':>10}{'mean cpu':>10}{'peak mem':>11}{'mean mem':>11}"
-    for title, table in (("pod role", summary.roles), ("node", summary.nodes)):
+    role_title = "process role" if summary.mode == "local" else "pod role"
+    for title, table in ((role_title, summary.roles), ("node", summary.nodes)):
         lines.append("")
         lines.append(f"{title:<24}{header[24:]}")
         if not table:

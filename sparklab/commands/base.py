@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sparklab import aws, bridge, costs, credentials
+from sparklab import settle as settle_mod
 from sparklab.config import Config, load
 from sparklab.errors import EXIT_INTERRUPTED, BadInput
 from sparklab.interrupts import Interrupts
@@ -94,7 +95,8 @@ def user_target(cfg: Config) -> aws.Target:
 
 
 def run_playbooks(ctx: Context, cfg: Config, verb: str, creds: Any, run_dir: Path, extravars: dict[str, Any],
-                  *, env: dict[str, str] | None = None, vars_files: Sequence[Path] = ()) -> bridge.RunResult:
+                  *, env: dict[str, str] | None = None, vars_files: Sequence[Path] = (),
+                  progress: Progress | None = None) -> bridge.RunResult:
     """Run the phases of ``verb`` with Ctrl-C handling and ``creds`` served on 127.0.0.1.
 
     ``env`` is added to the playbooks' environment. A failed phase is summarised here; a
@@ -104,7 +106,7 @@ def run_playbooks(ctx: Context, cfg: Config, verb: str, creds: Any, run_dir: Pat
     with Interrupts(ctx.say) as interrupts, credentials.CredentialEndpoint(creds) as endpoint:
         full_env = aws_env(cfg) | (env or {}) | endpoint.child_env()
         ctx.say(f"{verb}: cluster {cfg.name} in {cfg.region}; log: {run_dir}")
-        progress = ctx.progress()
+        progress = progress or ctx.progress()
         spec = bridge.RunSpec(
             run_dir=run_dir, extravars=extravars, env=full_env, progress=progress, cancel=interrupts.cancel,
             verbosity=max(0, ctx.args.verbose - 1), keep_artifacts=len(phases) + 1, vars_files=vars_files,
@@ -129,10 +131,16 @@ def report_failure(ctx: Context, result: bridge.RunResult) -> None:
     ctx.say(f"full log: {failed.artifact_dir / 'stdout'}")
 
 
-def describe_existing(ctx: Context, cfg: Config, target: aws.Target) -> aws.Inventory | None:
-    """Print what exists for the cluster (by tag), its cost per hour and expiry; None if unknown."""
+def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
+                      settle: bool = False) -> aws.Inventory | None:
+    """Print what exists for the cluster (by tag), its cost per hour and expiry; None if unknown.
+
+    ``settle``: after an interrupted run, scan until AWS stops changing (:mod:`sparklab.settle`).
+    """
+    if settle:
+        ctx.say(f"listing what exists once AWS stops changing (scans {settle_mod.PAUSE_SECONDS:g} s apart)")
     try:
-        inv = aws.scan(cfg.name, target)
+        inv = settle_mod.settled_scan(cfg.name, target) if settle else aws.scan(cfg.name, target)
     except Exception as exc:  # the summary must not hide the real outcome
         ctx.say(f"could not list the cluster's resources: {exc}")
         return None
@@ -157,7 +165,7 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target) -> aws.Inve
 def interrupted(ctx: Context, cfg: Config, verb: str, target: aws.Target) -> int:
     """After Ctrl-C: what exists, how to resume, how to tear down; exit code 130."""
     ctx.say(f"{verb} interrupted: the playbook and its processes were stopped")
-    describe_existing(ctx, cfg, target)
+    describe_existing(ctx, cfg, target, settle=True)
     ctx.say(f"resume:    {ctx.command(verb)}")
     ctx.say(f"tear down: {ctx.command('down')}")
     return EXIT_INTERRUPTED

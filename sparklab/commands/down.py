@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
+from sparklab import lock
 from sparklab.commands.base import Context, describe_existing, resolve_credentials, run_playbooks, user_target
 from sparklab.config import Config
 from sparklab.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
@@ -28,6 +29,9 @@ def confirm(ctx: Context, cfg: Config) -> bool:
 def down(ctx: Context) -> int:
     cfg = ctx.config()
     extra = ctx.ansible_vars()
+    if ctx.args.other_owner:  # the playbook refuses a cluster created by another identity without it
+        extra["aws_teardown_allow_other_owner"] = True
+    lock.hold(cfg.name, "down")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
     if not confirm(ctx, cfg):
@@ -42,7 +46,7 @@ def down(ctx: Context) -> int:
     if result.canceled:
         state.audit(f"down cluster={cfg.name} region={cfg.region} result={outcome}")
         ctx.say(f"down interrupted; run it again to finish: {ctx.command('down', '--yes')}")
-        describe_existing(ctx, cfg, target)
+        describe_existing(ctx, cfg, target, settle=True)
         return EXIT_INTERRUPTED
     ctx.say("")
     ctx.say("leftover audit (independent scan by tag):")

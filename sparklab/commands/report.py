@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sparklab import report as report_mod
@@ -20,10 +19,17 @@ def job_runs(state: ClusterState) -> list[Path]:
 
 
 def report(ctx: Context) -> int:
+    if ctx.args.local:
+        from sparklab import local
+
+        return local.report_local(ctx.args.run, ctx.say)
     cfg = ctx.config()
     state = ClusterState.for_cluster(cfg.name)
     if ctx.args.run:
-        run_dir = state.runs / os.path.basename(ctx.args.run)
+        if not RUN_ID_PATTERN.match(ctx.args.run) or "\n" in ctx.args.run:
+            raise BadInput(f"--run {ctx.args.run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+                           f"(fix: omit it for the latest, or pick a folder name under {state.runs})")
+        run_dir = state.runs / ctx.args.run
         if not run_dir.is_dir():
             raise BadInput(f"{ctx.args.run}: no such run of cluster {cfg.name} (fix: omit it for the latest)")
     else:

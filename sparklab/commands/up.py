@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from sparklab import aws
+from sparklab import aws, lock
 from sparklab.commands.base import (
     Context,
     describe_existing,
@@ -30,6 +30,7 @@ def up(ctx: Context) -> int:
 def provisioning_verb(ctx: Context, verb: str) -> int:
     cfg = ctx.config()
     extra: dict[str, Any] = ctx.ansible_vars()
+    lock.hold(cfg.name, verb)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     if not cfg.resolved["cluster_admin_cidrs"]:
         extra["cluster_admin_cidrs"] = detect_admin_cidrs(cfg)

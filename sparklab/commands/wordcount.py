@@ -8,9 +8,12 @@ the metrics API during the run; :mod:`sparklab.report` renders the result. Every
 
 from __future__ import annotations
 
-from sparklab import jobs, monitor, report
+import json
+from pathlib import Path
+
+from sparklab import aws, jobs, live, lock, report
 from sparklab.aws import Target
-from sparklab.commands.base import Context, resolve_credentials, run_playbooks
+from sparklab.commands.base import Context, resolve_credentials, run_playbooks, user_target
 from sparklab.config import Config
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, RunFailed
 from sparklab.state import ClusterState
@@ -20,8 +23,35 @@ def aws_account(cfg: Config) -> str:
     return str(Target(cfg.region).client("sts").get_caller_identity()["Account"])
 
 
+def spark_ui_url(ctx: Context, cfg: Config) -> str:
+    """``http://<control plane public IP>:<cluster_spark_ui_node_port>/``; empty if unknown."""
+    try:
+        control_plane = aws.scan(cfg.name, user_target(cfg)).control_plane
+    except Exception as exc:  # the job runs without it
+        ctx.say(f"the Spark UI address is unknown: could not list the cluster's nodes ({type(exc).__name__})")
+        return ""
+    if control_plane is None or not control_plane.public_ip:
+        return ""
+    return f"http://{control_plane.public_ip}:{cfg.resolved.get('cluster_spark_ui_node_port', 30040)}/"
+
+
+def note_spark_ui(run_dir: Path, url: str) -> None:
+    """What the report notes: the Spark UI address, in ``run.json``."""
+    (run_dir / "run.json").write_text(json.dumps({"spark_ui": url}, indent=2) + "\n", encoding="utf-8")
+
+
+def local_wordcount(ctx: Context) -> int:
+    from sparklab import local
+
+    return local.run_local(local.LocalRun(list(ctx.args.input), ctx.args.generate or "", ctx.args.top,
+                                          ctx.args.plain), ctx.say, ctx.out)
+
+
 def wordcount(ctx: Context) -> int:
+    if ctx.args.local:
+        return local_wordcount(ctx)
     cfg = ctx.config()
+    lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
     if not state.kubeconfig.is_file():
@@ -31,6 +61,8 @@ def wordcount(ctx: Context) -> int:
     run_dir = jobs.run_dir(cfg.name, run_id, state.home)
     state.ensure()
     state.runs.mkdir(mode=0o700, exist_ok=True)
+    for stale in jobs.remove_stale_job_vars(state.runs):  # presigned URLs of a killed run
+        ctx.say(f"removed {stale} (left by an earlier run that was killed)")
     run_dir.mkdir(mode=0o700)
     account = aws_account(cfg)
     bucket = jobs.bucket_name(cfg.name, account, cfg.region)
@@ -41,17 +73,26 @@ def wordcount(ctx: Context) -> int:
     except jobs.InputError as exc:
         raise BadInput(str(exc)) from None
     ctx.say(f"wordcount run {run_id}: {', '.join(prepared.sources)}")
-    sampler = monitor.Sampler(state.kubeconfig, str(cfg.resolved["cluster_spark_namespace"]),
-                              jobs.app_name(run_id), output=run_dir / "metrics.csv")
-    sampler.start()
+    # The live view shows the samples and the playbook's progress; its last state stays on screen,
+    # and a failure's reason and driver-log tail are printed after it.
+    view = live.make_live_view(f"sparklab wordcount {run_id}", out=ctx.out, force_plain=ctx.args.plain)
+    watch = live.ClusterWatch(view, state.kubeconfig, str(cfg.resolved["cluster_spark_namespace"]),
+                              jobs.app_name(run_id), run_dir / "metrics.csv",
+                              spark_ui_url=spark_ui_url(ctx, cfg),
+                              on_spark_ui=lambda url: note_spark_ui(run_dir, url))
+    watch.start()
+    terminal, ctx.out = ctx.out, live.NoteWriter(view)  # lines printed meanwhile go above the panel
     try:
         # The presigned URLs go in their own 0600 file, deleted when the run ends however it ends;
         # cluster-vars.json (kept for troubleshooting) holds no URL.
         with jobs.job_vars_file(run_dir, prepared, run_id, ctx.args.top) as job_vars_path:
             result = run_playbooks(ctx, cfg, "wordcount", creds, run_dir, cfg.extravars(**extra),
-                                   vars_files=(job_vars_path,))
+                                   vars_files=(job_vars_path,),
+                                   progress=live.LiveProgress(view, verbose=ctx.args.verbose > 0))
     finally:
-        stats = sampler.stop()
+        stats = watch.stop()
+        view.close()
+        ctx.out = terminal
     ctx.say(f"sampled the metrics API {stats.samples} times ({len(stats.errors)} errors)")
     if result.canceled:
         ctx.say(f"wordcount interrupted; the cluster is unchanged. results so far: {run_dir}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _PHASE_LINE = re.compile(
@@ -51,8 +52,26 @@ def nodes_with_metrics(node_metrics: dict[str, Any]) -> dict[str, tuple[str, str
     return out
 
 
-def dashboard_has_cpu_and_memory(nodes_json: dict[str, Any]) -> bool:
-    """kube-opex-analytics ``/dataset/nodes.json``: every node reports CPU and memory usage."""
-    if not nodes_json:
+def dashboard_has_cpu_and_memory(
+    nodes_json: Any, expected_nodes: Iterable[str] | None = None
+) -> bool:
+    """kube-opex-analytics ``/dataset/nodes.json``: every node reports non-zero CPU and memory usage.
+
+    kube-opex-analytics (``backend.py`` at v25.10.1) creates each node with ``cpuUsage`` and
+    ``memUsage`` set to 0.0 and writes both keys at once, before its first poll of the metrics API:
+    the keys alone prove nothing, only values above zero do. With ``expected_nodes`` every one of
+    those nodes must be listed (a node the dashboard has not seen yet fails the check).
+    """
+    if not isinstance(nodes_json, dict) or not nodes_json:
         return False
-    return all("cpuUsage" in node and "memUsage" in node for node in nodes_json.values())
+    if expected_nodes is not None and not set(expected_nodes) <= set(nodes_json):
+        return False
+    return all(
+        isinstance(node, dict) and _positive(node.get("cpuUsage")) and _positive(node.get("memUsage"))
+        for node in nodes_json.values()
+    )
+
+
+def _positive(value: Any) -> bool:
+    """A usage number above zero (bools and strings are not numbers here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0

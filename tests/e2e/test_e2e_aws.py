@@ -115,7 +115,7 @@ def test_up_wordcount_down_on_real_aws(tmp_path: Path) -> None:
 
         def dataset() -> bool:
             with urllib.request.urlopen(f"{url.rstrip('/')}/dataset/nodes.json", timeout=10) as response:
-                return dashboard_has_cpu_and_memory(json.load(response))
+                return dashboard_has_cpu_and_memory(json.load(response), ready)
 
         _wait("dashboard CPU and memory data", dataset, 900, every=30)
         timings["dashboard_data"] = round(time.monotonic() - t0)

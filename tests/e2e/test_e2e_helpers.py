@@ -40,6 +40,25 @@ def test_metrics_and_dashboard_checks_need_cpu_and_memory_for_every_node() -> No
         {"metadata": {"name": "b"}, "usage": {"cpu": "80m"}},
     ]}
     assert nodes_with_metrics(metrics) == {"a": ("120m", "900Mi")}
-    assert dashboard_has_cpu_and_memory({"a": {"cpuUsage": 0.1, "memUsage": 5}})
     assert not dashboard_has_cpu_and_memory({"a": {"cpuUsage": 0.1}})
     assert not dashboard_has_cpu_and_memory({})
+
+
+def test_dashboard_check_requires_non_zero_usage_for_every_node() -> None:
+    """kube-opex-analytics writes cpuUsage = memUsage = 0.0 for each node before its first poll.
+
+    Proves our check of ``/dataset/nodes.json`` refuses that start state, a node still at zero,
+    a missing node and non-numeric values; only the real dashboard proves when values appear.
+    """
+    at_start = {"a": {"cpuUsage": 0.0, "memUsage": 0.0}, "b": {"cpuUsage": 0.0, "memUsage": 0.0}}
+    assert not dashboard_has_cpu_and_memory(at_start)
+    one_polled = {"a": {"cpuUsage": 0.12, "memUsage": 812.0}, "b": {"cpuUsage": 0.0, "memUsage": 0.0}}
+    assert not dashboard_has_cpu_and_memory(one_polled)
+    cpu_only = {"a": {"cpuUsage": 0.12, "memUsage": 0.0}}
+    assert not dashboard_has_cpu_and_memory(cpu_only)
+    polled = {"a": {"cpuUsage": 0.12, "memUsage": 812.0}, "b": {"cpuUsage": 0.3, "memUsage": 1024}}
+    assert dashboard_has_cpu_and_memory(polled)
+    assert dashboard_has_cpu_and_memory(polled, ["a", "b"])
+    assert not dashboard_has_cpu_and_memory(polled, ["a", "b", "c"])
+    assert not dashboard_has_cpu_and_memory({"a": {"cpuUsage": "0.5", "memUsage": True}})
+    assert not dashboard_has_cpu_and_memory([{"cpuUsage": 1, "memUsage": 1}])

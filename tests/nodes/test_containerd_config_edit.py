@@ -2,11 +2,15 @@
 
 A stand-in `containerd` on PATH prints a trimmed default configuration of containerd 1.x
 (schema 2) or 2.x (schema 3); the editor must set the runc cgroup driver, the sandbox image and
-the CNI directory in the section each schema uses, and leave the rest alone.
+the CNI directory in the section each schema uses, and leave the rest alone: every other key of
+the parsed configuration and every other line of the text stay as containerd printed them.
+The molecule scenarios run the same editor on the real containerd 1.6 (Debian 12) and 2.1 (Debian 13).
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
 import json
 import os
 import subprocess
@@ -107,6 +111,60 @@ def test_schema_3_adds_missing_cgroup_key_and_uses_cri_v1_sections(tmp_path: Pat
     assert pinned["sandbox"] == "registry.k8s.io/pause:3.10.1"
     assert runtime["cni"]["bin_dirs"] == ["/opt/cni/bin"]
     assert "io.containerd.grpc.v1.cri" not in plugins
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    """Lines removed from and added to the default text by the editor (the header comment excluded)."""
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    removed = [line[2:] for line in diff if line.startswith("- ")]
+    added = [line[2:] for line in diff if line.startswith("+ ") and not line.startswith("+ # Managed by")]
+    return removed, added
+
+
+def test_schema_2_edit_changes_only_the_three_settings(tmp_path: Path) -> None:
+    result = run_editor(fake_containerd(tmp_path, SCHEMA_2, "1.7.28"))
+    expected = copy.deepcopy(tomllib.loads(SCHEMA_2))
+    cri = expected["plugins"]["io.containerd.grpc.v1.cri"]
+    cri["sandbox_image"] = "registry.k8s.io/pause:3.10.1"
+    cri["cni"]["bin_dir"] = "/opt/cni/bin"
+    cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] = True
+
+    assert tomllib.loads(result["config"]) == expected
+    assert changed_lines(SCHEMA_2, result["config"]) == (
+        [
+            '    sandbox_image = "registry.k8s.io/pause:3.6"',
+            '      bin_dir = "/usr/lib/cni"',
+            "          SystemdCgroup = false",
+        ],
+        [
+            '    sandbox_image = "registry.k8s.io/pause:3.10.1"',
+            '      bin_dir = "/opt/cni/bin"',
+            "          SystemdCgroup = true",
+        ],
+    )
+
+
+def test_schema_3_edit_changes_only_the_three_settings(tmp_path: Path) -> None:
+    result = run_editor(fake_containerd(tmp_path, SCHEMA_3, "2.1.5"))
+    expected = copy.deepcopy(tomllib.loads(SCHEMA_3))
+    images = expected["plugins"]["io.containerd.cri.v1.images"]
+    runtime = expected["plugins"]["io.containerd.cri.v1.runtime"]
+    images["pinned_images"]["sandbox"] = "registry.k8s.io/pause:3.10.1"
+    runtime["cni"]["bin_dirs"] = ["/opt/cni/bin"]
+    runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] = True
+
+    assert tomllib.loads(result["config"]) == expected
+    assert changed_lines(SCHEMA_3, result["config"]) == (
+        [
+            "      sandbox = 'registry.k8s.io/pause:3.10'",
+            "      bin_dirs = ['/usr/lib/cni']",
+        ],
+        [
+            "      sandbox = 'registry.k8s.io/pause:3.10.1'",
+            "      bin_dirs = ['/opt/cni/bin']",
+            "      SystemdCgroup = true",
+        ],
+    )
 
 
 def test_editing_twice_gives_the_same_text(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from runner_sandbox import Sandbox
         (["--name", "ok", "--admin-cidrs", "[0.0.0.0/0]"], "cluster_admin_cidrs"),
         (["--name", "ok", "--wroker-count", "3"], "cluster_wroker_count"),
         (["--name", "ok", "--aws-region", "mars-1"], "cluster_aws_region"),
+        (["--name", "ok", "--aws-region", "eu-west-9"], "cluster_aws_region"),
         (["--name", "ok", "--pod-cidr", "10.42.0.0/16"], "cluster_pod_cidr"),
         ([], "cluster_name"),
     ],
@@ -44,6 +45,14 @@ def test_bad_config_file_exits_2(offline: Sandbox) -> None:
     (offline.root / "cluster.yml").write_text("cluster_name: demo\nworker_count: 3\n")
     result = offline.run("status", "-c", "cluster.yml", timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("error: worker_count: not a sparklab key")
+
+
+def test_a_config_file_that_is_not_utf8_exits_2_in_one_line(offline: Sandbox) -> None:
+    (offline.root / "cluster.yml").write_bytes(b"cluster_name: d\xe9mo\n")
+    result = offline.run("status", "-c", "cluster.yml", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: cluster.yml: line 1 is not UTF-8 text (byte 0xe9) (fix: save the file as UTF-8)"]
 
 
 def test_down_without_yes_and_without_terminal_refuses(offline: Sandbox) -> None:

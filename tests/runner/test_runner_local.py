@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -13,13 +14,13 @@ from sparklab.progress import PlainProgress
 from sparklab.state import ClusterState, rotate_runs
 
 
-def _job_run(run_dir: Path) -> None:
+def _job_run(run_dir: Path, word: str = "spark") -> None:
     start, end = time.time() - 60, time.time() - 10
     stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
     run_dir.mkdir(parents=True)
     (run_dir / "job.json").write_text(json.dumps({"run_id": run_dir.name, "state": "COMPLETED",
                                                   "submitted_at": stamp(start), "terminated_at": stamp(end)}))
-    result = {"version": 1, "top": [["spark", 5], ["lab", 3]], "lines": 2, "words": 8, "distinct_words": 2,
+    result = {"version": 1, "top": [[word, 5], ["lab", 3]], "lines": 2, "words": 8, "distinct_words": 2,
               "bytes": 40, "inputs": 1, "splits": 1, "started_at": stamp(start), "finished_at": stamp(end),
               "elapsed_seconds": 50.0, "output": {"kind": "none"}}
     (run_dir / "driver.log").write_text(f"SPARKLAB_RESULT {json.dumps(result)}\n")
@@ -33,11 +34,13 @@ def _job_run(run_dir: Path) -> None:
 
 def test_report_rerenders_the_latest_wordcount_run(offline: Sandbox) -> None:
     runs = offline.sparklab_home / "demo" / "runs"
-    _job_run(runs / "20261127-090000-aaaa")
-    _job_run(runs / "20261127-100000-bbbb")
+    _job_run(runs / "20261127-090000-aaaa", word="pangolin")
+    _job_run(runs / "20261127-100000-bbbb", word="quokka")
     result = offline.run("report", "--name", "demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "spark" in result.stdout
+    # The latest run's top word is shown, the older run's is not.
+    assert re.search(r"^.*\bquokka\b.*\b5\b", result.stdout, re.M), result.stdout
+    assert "pangolin" not in result.stdout
     assert (runs / "20261127-100000-bbbb" / "usage.png").stat().st_size > 1000
     assert not (runs / "20261127-090000-aaaa" / "usage.png").exists()
     missing = offline.run("report", "--name", "other", timeout=60)

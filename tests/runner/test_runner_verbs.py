@@ -22,13 +22,14 @@ def _every_file(*roots: Path) -> list[Path]:
             for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
 
 
-def _assert_no_secret(*roots: Path) -> int:
+def _assert_no_secret(*roots: Path) -> list[Path]:
+    """Assert no file under ``roots`` holds the fake credentials; return every file scanned."""
     files = _every_file(*roots)
     for path in files:
         data = path.read_bytes()
         for needle in (FAKE_SECRET, FAKE_ACCESS_KEY):
             assert needle.encode() not in data, f"credential value written to {path}"
-    return len(files)
+    return files
 
 
 @pytest.mark.slow
@@ -65,7 +66,11 @@ def test_provision_status_down_leaves_nothing_and_writes_no_secret(with_aws: San
     command_files = list(with_aws.sparklab_home.rglob("artifacts/*/command"))
     assert len(command_files) == 2, "ansible-runner artifacts are expected under the run folders"
     assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in command_files[0].read_text()
-    assert _assert_no_secret(with_aws.sparklab_home, with_aws.home, with_aws.root) > 20
+    scanned = set(_assert_no_secret(with_aws.sparklab_home, with_aws.home, with_aws.root))
+    assert len(scanned) > 20
+    assert set(command_files) <= scanned
+    assert {run / "cluster-vars.json" for run in runs} <= scanned
+    assert any(p.parent.name == "job_events" for p in scanned), "ansible-runner's events were not scanned"
     for run in runs:
         assert stat.S_IMODE(run.stat().st_mode) == 0o700
         assert stat.S_IMODE((run / "artifacts").stat().st_mode) == 0o700
@@ -150,7 +155,10 @@ def test_sigint_mid_provision_exits_130_leaves_no_process_and_down_cleans_up(wit
     down = with_aws.run("down", "--yes", *args)
     assert down.returncode == 0, down.stdout + down.stderr
     assert tagged_resources(emulator.endpoint_url, REGION, cluster) == []
-    _assert_no_secret(with_aws.sparklab_home, with_aws.home)
+    scanned = set(_assert_no_secret(with_aws.sparklab_home, with_aws.home))
+    run_vars = set(with_aws.sparklab_home.glob(f"{cluster}/runs/*/cluster-vars.json"))
+    assert len(run_vars) == 2 and run_vars <= scanned  # the interrupted provision and the down
+    assert any(p.parent.name == "job_events" for p in scanned), "ansible-runner's events were not scanned"
 
 
 @pytest.mark.slow

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
+import metrics_standin as standin
 import numpy as np
 import pytest
+from metrics_standin import APP, NAMESPACE, TOKEN, timeline
 
 from sparklab import jobs, report
 from sparklab.monitor import (
     APP_LABEL,
-    ROLE_LABEL,
     Sampler,
     parse_cpu,
     parse_memory,
@@ -24,106 +23,11 @@ from sparklab.monitor import (
     read_metrics_csv,
 )
 
-APP = "wordcount-20261127-090000-ab12"
-NAMESPACE = "spark-jobs"
-TOKEN = "fake-token"
-
-
-def pod(name: str, role: str, cpu: str, memory: str, app: str = APP) -> dict:
-    return {
-        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {APP_LABEL: app, ROLE_LABEL: role}},
-        "timestamp": "2026-11-27T09:00:00Z",
-        "window": "15s",
-        "containers": [
-            {"name": "spark", "usage": {"cpu": cpu, "memory": memory}},
-            {"name": "sidecar", "usage": {"cpu": "1000000n", "memory": "1Mi"}},
-        ],
-    }
-
-
-def timeline(tick: int) -> list[dict]:
-    """Pods of the job at the n-th pod request: exec-1 leaves after tick 3, exec-2 comes at tick 2."""
-    pods = [pod(f"{APP}-driver", "driver", f"{200 + tick}m", "700Mi")]
-    if tick <= 3:
-        pods.append(pod(f"{APP}-exec-1", "executor", f"{1000 + 100 * tick}m", f"{1024 + tick}Mi"))
-    if tick >= 2:
-        pods.append(pod(f"{APP}-exec-2", "executor", "1500m", "2Gi"))
-    pods.append(pod("other-app-driver", "driver", "3", "3Gi", app="someone-else"))
-    return pods
-
-
-class MetricsHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        state = self.server.state  # type: ignore[attr-defined]
-        url = urlparse(self.path)
-        state["auth"].add(self.headers.get("Authorization"))
-        if url.path == "/apis/metrics.k8s.io/v1beta1/nodes":
-            state["node_calls"] += 1
-            if state["node_calls"] == 3:  # the metrics API is briefly unavailable
-                self._send(503, {"kind": "Status", "status": "Failure", "code": 503})
-                return
-            tick = state["node_calls"]
-            items = [
-                {
-                    "metadata": {"name": name},
-                    "timestamp": "2026-11-27T09:00:00Z",
-                    "window": "20s",
-                    "usage": {"cpu": f"{cpu + 10 * tick}m", "memory": f"{mem}Ki"},
-                }
-                for name, cpu, mem in (("ip-10-42-0-10", 400, 3_000_000), ("ip-10-42-0-11", 1700, 5_000_000))
-            ]
-            self._send(
-                200, {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "items": items}
-            )
-        elif url.path == f"/apis/metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/pods":
-            selector = parse_qs(url.query).get("labelSelector", [""])[0]
-            state["selectors"].add(selector)
-            key, _, value = selector.partition("=")
-            items = [p for p in timeline(state["pod_calls"]) if p["metadata"]["labels"].get(key) == value]
-            state["served"].append(sorted(p["metadata"]["name"] for p in items))
-            state["pod_calls"] += 1
-            self._send(
-                200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "items": items}
-            )
-        else:
-            self._send(404, {"kind": "Status", "code": 404})
-
 
 @pytest.fixture
 def metrics_api(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), MetricsHandler)
-    server.state = {"node_calls": 0, "pod_calls": 0, "served": [], "selectors": set(), "auth": set()}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "lab",
-                "clusters": [
-                    {"name": "lab", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}
-                ],
-                "users": [{"name": "admin", "user": {"token": TOKEN}}],
-                "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
-            }
-        )
-    )
-    yield server, kubeconfig
-    server.shutdown()
-    server.server_close()
+    with standin.metrics_api(tmp_path) as (server, kubeconfig, _base):
+        yield server, kubeconfig
 
 
 def write_job_files(run_dir: Path, start: float, end: float) -> None:
@@ -241,3 +145,14 @@ def test_parse_driver_log_reports_the_job_error_line():
         jobs.parse_driver_log('x\nSPARKLAB_ERROR {"error": "OSError: boom"}\n')
     with pytest.raises(jobs.ResultNotFoundError, match="did not finish"):
         jobs.parse_driver_log("only noise\n")
+
+
+def test_report_notes_the_spark_ui_address_the_runner_saw(tmp_path):
+    run_dir = tmp_path / "20261127-090000-ab12"
+    run_dir.mkdir()
+    write_job_files(run_dir, 1_800_000_000.0, 1_800_000_060.0)
+    (run_dir / "run.json").write_text(json.dumps({"spark_ui": "http://198.51.100.7:30040/"}))
+    summary = report.render(run_dir)
+    assert summary.spark_ui == "http://198.51.100.7:30040/"
+    text = (run_dir / "summary.txt").read_text()
+    assert "Spark UI while the job ran: http://198.51.100.7:30040/" in text and "on the cluster" in text

@@ -103,6 +103,38 @@ def test_rendered_sparkapplication_validates_against_the_operator_schema(tmp_pat
     assert oct((run_dir / "sparkapplication.yaml").stat().st_mode & 0o777) == "0o600"
 
 
+def test_spark_ui_nodeport_service_validates_and_selects_the_driver_of_this_run(tmp_path):
+    proc, runs = render(tmp_path, spark_wordcount_run_id="20261127-090000-ab12",
+                        cluster_spark_ui_node_port=30123)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dir = runs / "20261127-090000-ab12"
+    service = yaml.safe_load((run_dir / "spark-ui-service.yaml").read_text())
+    kubernetes_validate.validate(service, "1.37.0", strict=True)
+    assert service["metadata"]["namespace"] == "spark-jobs" and service["spec"]["type"] == "NodePort"
+    assert service["spec"]["ports"] == [
+        {"name": "spark-ui", "protocol": "TCP", "port": 4040, "targetPort": 4040, "nodePort": 30123}
+    ]
+    # The labels the operator puts on the driver pod of this application (spark-operator 2.5.2
+    # internal/controller/sparkapplication: common.LabelSparkAppName = "sparkoperator.k8s.io/app-name"
+    # with the application's name, common.LabelSparkRole = "spark-role" with "driver"), and the
+    # ones of another run's driver and of this run's executors, which it must not select.
+    app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
+    driver = {"sparkoperator.k8s.io/app-name": app["metadata"]["name"], "spark-role": "driver",
+              **app["spec"]["driver"]["labels"]}
+    executor = dict(driver, **{"spark-role": "executor"})
+    other = dict(driver, **{"sparkoperator.k8s.io/app-name": "wordcount-20261127-080000-0000"})
+    selector = service["spec"]["selector"]
+    selects = lambda labels: all(labels.get(k) == v for k, v in selector.items())  # noqa: E731
+    assert selects(driver) and not selects(executor) and not selects(other)
+    assert service["metadata"]["labels"]["sparklab/run-id"] == "20261127-090000-ab12"
+
+    (tmp_path / "off").mkdir()
+    proc, runs = render(tmp_path / "off", spark_wordcount_ui_service=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    (run_dir,) = runs.iterdir()
+    assert not (run_dir / "spark-ui-service.yaml").exists()
+
+
 def test_each_run_gets_its_own_name_and_sizes_follow_the_instance_type(tmp_path):
     proc, runs = render(
         tmp_path,
@@ -163,9 +195,10 @@ CAPTURE_SECRET = """  post_tasks:
 """
 
 
-def _files_holding(root: Path, needle: str, skip: set[Path]) -> tuple[list[Path], int]:
+def _files_holding(root: Path, needle: str, skip: set[Path]) -> tuple[list[Path], list[Path]]:
+    """The files under ``root`` (but ``skip``) that hold ``needle``, and every file scanned."""
     files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p not in skip]
-    return [p for p in files if needle.encode() in p.read_bytes()], len(files)
+    return [p for p in files if needle.encode() in p.read_bytes()], files
 
 
 def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
@@ -175,7 +208,8 @@ def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
     proc, runs = render(tmp_path, post, spark_wordcount_run_id="20261127-090000-ab12", **SECRET_URLS)
     assert proc.returncode == 0, proc.stdout[-3000:]
     run_dir = runs / "20261127-090000-ab12"
-    assert {p.name for p in run_dir.iterdir()} == {"configmap.yaml", "sparkapplication.yaml"}
+    assert {p.name for p in run_dir.iterdir()} == {"configmap.yaml", "sparkapplication.yaml",
+                                                   "spark-ui-service.yaml"}
 
     # The Secret: a valid v1 Secret holding every URL, in the job namespace, named after the run.
     secret = yaml.safe_load(captured.read_text())
@@ -213,7 +247,11 @@ def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
     # in the output. vars.json is the test's input (runner.py's deleted job-vars file).
     skip = {tmp_path / "vars.json", captured}
     leaks, scanned = _files_holding(tmp_path, MARKER, skip)
-    assert leaks == [] and scanned >= 3
+    assert leaks == []
+    # The scan read the run folder and the play; the skipped input really holds the marker.
+    assert {run_dir / name for name in ("configmap.yaml", "sparkapplication.yaml",
+                                        "spark-ui-service.yaml")} | {tmp_path / "play.yml"} <= set(scanned)
+    assert MARKER.encode() in (tmp_path / "vars.json").read_bytes()
     assert MARKER not in proc.stdout + proc.stderr and "X-Amz-" not in proc.stdout + proc.stderr
     captured.unlink()
 
@@ -259,5 +297,7 @@ def test_failed_submission_says_why_without_showing_a_url(tmp_path):
     assert "Could not submit wordcount-20261127-090000-ab12 to namespace spark-jobs" in proc.stdout
     assert 'task "submit | Create the Secret with the presigned URLs" failed' in proc.stdout
     assert MARKER not in proc.stdout + proc.stderr
-    leaks, _ = _files_holding(tmp_path, MARKER, {tmp_path / "vars.json"})
+    leaks, scanned = _files_holding(tmp_path, MARKER, {tmp_path / "vars.json"})
     assert leaks == []
+    assert {kubeconfig, tmp_path / "play.yml"} <= set(scanned)
+    assert MARKER.encode() in (tmp_path / "vars.json").read_bytes()

@@ -61,6 +61,7 @@ class Rendered:
     """Paths and parsed results of one render run."""
 
     kubeadm_config: Path
+    kubeadm_config_overridden: Path
     flannel_namespace: Path
     releases: dict[str, dict]
     nodes: list[dict]
@@ -99,6 +100,7 @@ def _playbook(out: Path) -> str:
           gather_facts: false
           vars_files:
             - {REPO}/roles/kubeadm_init/defaults/main.yml
+            - {REPO}/roles/kubeadm_init/vars/main.yml
             - {REPO}/roles/kube_namespace/defaults/main.yml
             - {REPO}/roles/kubelet_csr_approval/defaults/main.yml
         __RELEASE_FILES__
@@ -108,6 +110,20 @@ def _playbook(out: Path) -> str:
                 src: {REPO}/roles/kubeadm_init/templates/kubeadm-config.yaml.j2
                 dest: {out}/kubeadm-config.yaml
                 mode: "0600"
+            - name: Render the kubeadm configuration with overrides
+              ansible.builtin.template:
+                src: {REPO}/roles/kubeadm_init/templates/kubeadm-config.yaml.j2
+                dest: {out}/kubeadm-config-overridden.yaml
+                mode: "0600"
+              vars:
+                kubeadm_init_kubelet_configuration_overrides:
+                  maxPods: 50
+                  authentication:
+                    webhook:
+                      cacheTTL: 1m0s
+                kubeadm_init_cluster_configuration_overrides:
+                  networking:
+                    dnsDomain: lab.internal
             - name: Render the Flannel namespace
               ansible.builtin.template:
                 src: {REPO}/roles/kube_namespace/templates/namespace.yaml.j2
@@ -162,6 +178,7 @@ def render(workdir: Path) -> Rendered:
         raise AssertionError(f"ansible-playbook failed:\n{proc.stdout}\n{proc.stderr}")
     return Rendered(
         kubeadm_config=out / "kubeadm-config.yaml",
+        kubeadm_config_overridden=out / "kubeadm-config-overridden.yaml",
         flannel_namespace=out / "namespace-kube-flannel.yaml",
         releases=json.loads((out / "releases.json").read_text()),
         nodes=json.loads((out / "nodes.json").read_text()),

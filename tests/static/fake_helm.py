@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""A stand-in for the helm CLI, enough for kubernetes.core.helm to install and upgrade.
+"""A stand-in for the cluster-facing part of the helm CLI, enough for kubernetes.core.helm to install
+and upgrade without a Kubernetes API server.
 
-It keeps its releases in ``releases.json`` next to itself and appends every command line it
-receives to ``calls.log`` there, so a test can see exactly what the module asked helm to do.
-Charts are read from a local folder (``Chart.yaml``) or, for a repository chart, described from
-the ``--version`` flag and the chart name.
+What needs no cluster is handed to the real helm binary named by ``SPARKLAB_REAL_HELM``:
+``version`` (so the module takes its Helm 4 code paths) and ``show chart`` (so every chart name and
+version comes from the chart itself, read by helm). What needs a cluster is modelled: ``list``,
+``get values`` and ``upgrade`` keep the releases in ``releases.json`` next to this file, and every
+command line received is appended to ``calls.log`` there, so a test sees exactly what the module
+asked helm to do. ``upgrade`` records the chart as the real ``helm show chart`` describes it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,14 +43,17 @@ def flag(args: list[str], name: str) -> str | None:
     return None
 
 
-def chart_info(args: list[str], ref: str) -> dict:
-    chart_yaml = Path(ref) / "Chart.yaml"
-    if chart_yaml.is_file():
-        return yaml.safe_load(chart_yaml.read_text())
-    version = flag(args, "--version")
-    if flag(args, "--repo") is None or version is None:
-        sys.exit(f"Error: chart {ref!r} not found")
-    return {"name": ref, "version": version, "appVersion": version}
+def real_helm(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [os.environ["SPARKLAB_REAL_HELM"], *args], capture_output=True, text=True, check=False
+    )
+
+
+def chart_info(ref: str) -> dict:
+    proc = real_helm("show", "chart", ref)
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    return yaml.safe_load(proc.stdout)
 
 
 def positional(args: list[str]) -> list[str]:
@@ -67,8 +74,11 @@ def main(argv: list[str]) -> None:
         fd.write(shlex.join(argv) + "\n")
     words = positional(argv)
     state = load()
-    if words[:1] == ["version"]:
-        print('version.BuildInfo{Version:"v3.19.0", GitCommit:"", GitTreeState:"clean", GoVersion:"go1.24"}')
+    if words[:1] == ["version"] or words[:2] == ["show", "chart"]:
+        proc = real_helm(*argv)
+        sys.stdout.write(proc.stdout)
+        sys.stderr.write(proc.stderr)
+        sys.exit(proc.returncode)
     elif words[:2] == ["plugin", "list"]:
         print("NAME\tVERSION\tDESCRIPTION")
     elif words[:1] == ["list"]:
@@ -76,11 +86,9 @@ def main(argv: list[str]) -> None:
         print(yaml.safe_dump([r["status"] for n, r in state.items() if n == name]))
     elif words[:2] == ["get", "values"]:
         print(yaml.safe_dump(state[words[2]]["values"]) if state[words[2]]["values"] else "null")
-    elif words[:2] == ["show", "chart"]:
-        print(yaml.safe_dump(chart_info(argv, words[2])))
     elif words[:1] == ["upgrade"]:
         name, ref = words[1], words[2]
-        info = chart_info(argv, ref)
+        info = chart_info(ref)
         values_file = flag(argv, "-f")
         values = yaml.safe_load(Path(values_file).read_text()) if values_file else {}
         revision = state.get(name, {}).get("status", {}).get("revision", 0) + 1

@@ -11,13 +11,11 @@ import pytest
 import yaml
 from addons_render import (
     cluster_variables,
-    load_release,
-    release_files,
     render,
     render_role_template,
     role_variables,
 )
-from reference_data import REFERENCE_DIR
+from reference_data import CHARTS, REFERENCE_DIR
 
 K8S_VERSION = "1.37.0"  # kubernetes-validate 1.37.0 ships schemas up to this version.
 
@@ -53,7 +51,10 @@ def test_dashboard_service_selects_the_pods_of_the_kube_opex_release(tmp_path: P
     svc = render_role_template(
         "kube_opex_analytics", "dashboard-service.yml.j2", variables("kube_opex_analytics", tmp_path)
     )
-    _, release = load_release(release_files()["kube_opex_analytics"])
+    release = render(
+        role_variables("kube_opex_analytics")["kube_opex_analytics_release"],
+        variables("kube_opex_analytics", tmp_path),
+    )
     # The chart's StatefulSet labels its pods app.kubernetes.io/name=<chart name> and
     # app.kubernetes.io/instance=<release name>; the chart name is kube-opex-analytics at both tags.
     assert svc["spec"]["selector"] == {
@@ -90,9 +91,8 @@ def test_invalid_service_is_rejected_by_the_schema_check() -> None:
 
 def test_spark_release_watches_the_job_namespace_the_role_creates(tmp_path: Path) -> None:
     cluster = cluster_variables(tmp_path, cluster_spark_namespace="etl-jobs")
-    _, raw = load_release(release_files()["spark_operator"])
-    release = render(raw, cluster)
     role = render(role_variables("spark_operator"), {**cluster, **role_variables("spark_operator")})
+    release = role["spark_operator_release"]
     assert (
         release["values"]["spark"]["jobNamespaces"] == ["etl-jobs"] == [role["spark_operator_job_namespace"]]
     )
@@ -103,12 +103,17 @@ def test_spark_release_watches_the_job_namespace_the_role_creates(tmp_path: Path
     assert values["webhook"]["enable"] is True
     assert values["spark"]["serviceAccount"] == {"create": True, "name": "spark-operator-spark"}
     assert values["spark"]["rbac"]["create"] is True
-    assert release["chart_repo_url"] == "https://kubeflow.github.io/spark-operator"
+    chart = release["chart"]
+    assert (chart["git_url"], chart["git_tag"], chart["path"]) == (
+        "https://github.com/kubeflow/spark-operator.git", "v2.5.2", "charts/spark-operator-chart")
+    # The commit the tests' reference tree was fetched at (tests/helpers/reference_data.py).
+    assert chart["git_commit"] == "43afb8bbd32463037d8fb6e414e252c69081882b"
 
 
 def test_spark_controller_and_webhook_fit_the_default_instance_types(tmp_path: Path) -> None:
-    _, raw = load_release(release_files()["spark_operator"])
-    values = render(raw, cluster_variables(tmp_path))["values"]
+    values = render(role_variables("spark_operator"), variables("spark_operator", tmp_path))[
+        "spark_operator_release"
+    ]["values"]
     mib = {"Mi": 1, "Gi": 1024}
     total = 0
     for part in ("controller", "webhook"):
@@ -120,14 +125,14 @@ def test_spark_controller_and_webhook_fit_the_default_instance_types(tmp_path: P
     assert total <= 2048
 
 
-def test_kube_opex_release_and_role_agree(tmp_path: Path) -> None:
+def test_kube_opex_release_is_pinned_to_the_commit_of_its_tag(tmp_path: Path) -> None:
     role_vars = variables("kube_opex_analytics", tmp_path)
-    _, raw = load_release(release_files()["kube_opex_analytics"])
-    release = render(raw, role_vars)
-    assert release["name"] == render(role_vars["kube_opex_analytics_release_name"], role_vars)
-    assert release["namespace"] == render(role_vars["kube_opex_analytics_namespace"], role_vars)
-    assert release["chart_git_version"] == "v25.10.1", "default: the last Apache-2.0 release"
-    assert release["chart_ref"] == "manifests/helm"
+    release = render(role_vars["kube_opex_analytics_release"], role_vars)
+    assert release["name"] == "kube-opex-analytics" == release["namespace"]
+    chart = release["chart"]
+    assert chart["git_tag"] == "v25.10.1", "default: the last Apache-2.0 release"
+    assert chart["git_commit"] == "897d5e60d4638aa2e143d3829199d557cdaa6089"
+    assert chart["path"] == "manifests/helm"
     values = release["values"]
     assert values["image"]["version"] == "25.10.0"
     assert values["envs"]["KOA_POLLING_INTERVAL_SEC"] == "300"
@@ -144,5 +149,8 @@ def test_every_known_kube_opex_tag_has_a_reference_and_a_licence() -> None:
     for tag, facts in tags.items():
         assert (REFERENCE_DIR / f"kube-opex-analytics-{tag[1:]}" / "values.yaml").is_file()
         assert facts["licence"] in {"Apache-2.0", "BUSL-1.1"}
+        # The same commit the pinned reference tree of that tag comes from (tests/helpers/reference_data.py).
+        (tree,) = [c for c in CHARTS if c.repo == "rchakode/kube-opex-analytics" and c.tag == tag]
+        assert facts["commit"] == tree.commit and facts["chart_path"] == tree.path
     assert tags["v25.10.1"]["licence"] == "Apache-2.0"
     assert tags["v26.01.1"]["licence"] == "BUSL-1.1"

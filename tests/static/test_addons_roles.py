@@ -1,5 +1,5 @@
-"""Argument specs of the add-on roles, the addons playbook's syntax, and the dashboard readiness
-probe run for real against a local HTTP server."""
+"""The addons playbook's syntax and the dashboard readiness probe run for real against a local HTTP
+server. (Role anatomy, argument specs included: tests/static/test_role_anatomy.py.)"""
 
 from __future__ import annotations
 
@@ -14,42 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from addons_render import REPO, VENV_BIN, ansible_env, cluster_variables, render, role_variables, run_playbook
-
-ROLES = ("helm_release", "kube_opex_analytics", "spark_operator")
-FACTS = {
-    "ansible_facts": {"default_ipv4": {"address": "10.42.0.10"}},
-    "inventory_hostname": "cp-1",
-    "hostvars": {"cp-1": {"public_ip_address": "203.0.113.7"}},
-    "ansible_host": "203.0.113.7",
-}
-
-
-def specs(role: str) -> dict[str, Any]:
-    return yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())[
-        "argument_specs"
-    ]
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_argument_specs_document_every_default_and_accept_it(role: str, tmp_path: Path) -> None:
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-    entry_points = specs(role)
-    assert "main" in entry_points
-    defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
-    options = {name for ep in entry_points.values() for name in ep["options"]}
-    assert set(defaults) <= options, f"undocumented defaults: {sorted(set(defaults) - options)}"
-    variables = {**cluster_variables(tmp_path), **role_variables(role), **FACTS}
-    for name, entry in entry_points.items():
-        assert entry.get("short_description"), f"{role}:{name}"
-        for option, spec in entry["options"].items():
-            assert option.startswith(role + "_"), f"{option} lacks the role prefix"
-            assert spec.get("type") and spec.get("description"), f"{role}:{name}:{option}"
-            assert option in defaults, f"{option} has no default in defaults/main.yml"
-        values = {opt: render(defaults[opt], variables) for opt in entry["options"]}
-        result = ArgumentSpecValidator(entry["options"]).validate(values, validate_role_argument_spec=True)
-        assert result.error_messages == [], f"{role}:{name}"
+from addons_render import REPO, VENV_BIN, ansible_env, run_playbook
 
 
 def test_addons_playbook_passes_syntax_check(tmp_path: Path) -> None:
@@ -70,6 +35,27 @@ def test_addons_playbook_passes_syntax_check(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_cluster_and_addons_playbooks_feed_every_release_one_way() -> None:
+    # Every import of helm_release passes exactly one variable, helm_release: the typed release shape
+    # of the role's argument spec, so the role's defaults (wait, atomic, timeout) apply everywhere.
+    passed = []
+    for playbook in ("cluster.yml", "addons.yml"):
+        for play in yaml.safe_load((REPO / "playbooks" / playbook).read_text()):
+            assert not any("helm_release" in f for f in play.get("vars_files", [])), playbook
+            for task in play["tasks"]:
+                if task.get("ansible.builtin.import_role", {}).get("name") == "sparklab.cluster.helm_release":
+                    assert list(task["vars"]) == ["helm_release"], task["name"]
+                    passed.append(task["vars"]["helm_release"])
+    assert passed == [
+        "{{ sparklab_release_flannel }}",
+        "{{ sparklab_release_metrics_server }}",
+        "{{ sparklab_release_local_path_provisioner }}",
+        "{{ kube_opex_analytics_release }}",
+        "{{ spark_operator_release }}",
+    ]
+    assert not (REPO / "playbooks" / "vars" / "helm_release_from_data.yml").exists()
+
+
 def test_addons_playbook_installs_both_releases_through_the_generic_role() -> None:
     plays = yaml.safe_load((REPO / "playbooks" / "addons.yml").read_text())
     (play,) = plays
@@ -81,9 +67,9 @@ def test_addons_playbook_installs_both_releases_through_the_generic_role() -> No
         for t in play["tasks"]
         if t.get("ansible.builtin.import_role", {}).get("name") == "sparklab.cluster.helm_release"
     ]
-    assert [t["vars"]["helm_release_definition"] for t in helm_calls] == [
-        "{{ sparklab_release_kube_opex_analytics }}",
-        "{{ sparklab_release_spark_operator }}",
+    assert [t["vars"]["helm_release"] for t in helm_calls] == [
+        "{{ kube_opex_analytics_release }}",
+        "{{ spark_operator_release }}",
     ]
     names = [t["name"] for t in play["tasks"]]
     # Namespaces and the dashboard Service first, releases next, readiness last.

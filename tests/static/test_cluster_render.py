@@ -167,6 +167,20 @@ def test_kubelet_serves_tls_with_requested_certificates_and_no_anonymous_access(
     assert kubelet["authorization"]["mode"] == "Webhook"
 
 
+def test_one_kubelet_or_cluster_setting_is_changed_without_forking_the_template(rendered: Rendered) -> None:
+    plain = _by_kind(rendered)
+    docs = [d for d in yaml.safe_load_all(rendered.kubeadm_config_overridden.read_text()) if d]
+    changed = {d["kind"]: d for d in docs}
+    kubelet, cluster = changed["KubeletConfiguration"], changed["ClusterConfiguration"]
+    assert kubelet["maxPods"] == 50
+    # Merged recursively: the sibling settings of the overridden key stay.
+    assert kubelet["authentication"]["webhook"] == {"enabled": True, "cacheTTL": "1m0s"}
+    assert kubelet["authentication"]["anonymous"] == {"enabled": False}
+    assert cluster["networking"]["dnsDomain"] == "lab.internal"
+    assert cluster["networking"]["podSubnet"] == plain["ClusterConfiguration"]["networking"]["podSubnet"]
+    assert changed["InitConfiguration"] == plain["InitConfiguration"]
+
+
 def test_inventory_nodes_are_named_like_the_kubelet_registers_them(rendered: Rendered) -> None:
     assert [n["name"] for n in rendered.nodes] == ["ip-10-42-0-10", "ip-10-42-0-11", "ip-10-42-0-12"]
     for node in rendered.nodes:

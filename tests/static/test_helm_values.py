@@ -1,11 +1,12 @@
-"""Every Helm release data file, checked against the chart's own values.yaml.
+"""Every Helm release, checked against the chart's own values.yaml.
 
-Each file in playbooks/vars/releases/ is rendered with Ansible's templating (cluster_* defaults from
-the configuration schema, and the variables of the role that owns the release), then every values
-key path must exist in ../shared/reference/<chart>/values.yaml. Keys the chart reads without
-declaring them are allowed only through KEYS_READ_BY_TEMPLATES, each with its reason. A release
-without a reference folder must be listed in NO_REFERENCE with its reason; a new release file that
-is in neither table fails.
+The releases are the files in playbooks/vars/releases/ (cluster phase) and the `<role>_release`
+defaults of the add-on roles, rendered with Ansible's templating (cluster_* defaults from the
+configuration schema, and the variables of the role that owns the release); then every values key
+path must exist in the reference copy of the chart's values.yaml (tests/helpers/reference_data.py).
+Keys the chart reads without declaring them are allowed only one by one through
+KEYS_READ_BY_TEMPLATES, each with its reason (tests/static/test_helm_render.py then renders them with
+helm). A release without a reference values.yaml must be listed in NO_REFERENCE with its reason.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from addons_render import (
 )
 from reference_data import REFERENCE_DIR
 
+# Add-on roles that own their release in their defaults: release -> (role, variable).
+ROLE_RELEASES = {
+    "kube_opex_analytics": ("kube_opex_analytics", "kube_opex_analytics_release"),
+    "spark_operator": ("spark_operator", "spark_operator_release"),
+}
+
 # Release -> reference folder, per variant. kube-opex-analytics is rendered once per known tag.
 KUBE_OPEX_TAGS = {"v25.10.1": "kube-opex-analytics-25.10.1", "v26.01.1": "kube-opex-analytics-26.01.1"}
 REFERENCES: dict[str, dict[str, str]] = {
@@ -42,15 +49,16 @@ NO_REFERENCE: dict[str, str] = {
     "so its keys cannot be compared with upstream here; only its rendering and shape are checked",
 }
 
-# (release, key path prefix) -> why the chart reads it although its values.yaml does not declare it.
+# (release, key path) -> why the chart reads it although its values.yaml does not declare it.
+# Each key is listed on its own: a misspelt key is not covered by its neighbour's entry.
 KEYS_READ_BY_TEMPLATES: dict[tuple[str, tuple[str, ...]], str] = {
     (
         "kube_opex_analytics",
         ("image", "version"),
     ): "the chart's named template 'kube-opex-analytics.imageVersion' "
     "uses .Values.image.version, else the chart version",
-    ("kube_opex_analytics", ("envs",)): "templates/deployment.yaml ranges over .Values.envs and turns every "
-    "key into a container environment variable",
+    ("kube_opex_analytics", ("envs", "KOA_POLLING_INTERVAL_SEC")): "templates/deployment.yaml turns each "
+    "key of .Values.envs into a container environment variable; the application's backend.py reads this one",
 }
 
 # Chart versions the release files must pin, per reference folder.
@@ -61,26 +69,34 @@ REFERENCE_CHART_VERSION = {
     "kube-opex-analytics-26.01.1": "26.01.1",
 }
 
-REQUIRED_KEYS = {"name", "namespace", "chart_ref", "chart_version", "values", "wait", "atomic", "timeout"}
+REQUIRED_KEYS = {"name", "namespace", "chart", "values"}
+
+
+def definitions() -> dict[str, Any]:
+    """Every release, raw: the release files and the add-on roles' release defaults."""
+    out = {release: load_release(path)[1] for release, path in release_files().items()}
+    for release, (role, variable) in ROLE_RELEASES.items():
+        out[release] = role_variables(role)[variable]
+    return out
 
 
 def variables_for(release: str, variant: str, tmp_path: Path) -> dict[str, Any]:
     variables: dict[str, Any] = dict(cluster_variables(tmp_path))
+    if release in ROLE_RELEASES:
+        variables.update(role_variables(ROLE_RELEASES[release][0]))
     if release == "kube_opex_analytics":
-        variables.update(role_variables("kube_opex_analytics"))
         variables["kube_opex_analytics_git_tag"] = variant
     return variables
 
 
 def rendered(release: str, variant: str, tmp_path: Path) -> dict:
-    _, definition = load_release(release_files()[release])
-    return render(definition, variables_for(release, variant, tmp_path))
+    return render(definitions()[release], variables_for(release, variant, tmp_path))
 
 
 def unknown_keys(release: str, values: dict, reference: dict) -> list[str]:
     bad = []
     for path in leaf_paths(values):
-        if any(path[: len(prefix)] == prefix for (rel, prefix) in KEYS_READ_BY_TEMPLATES if rel == release):
+        if (release, path) in KEYS_READ_BY_TEMPLATES:
             continue
         if not path_in_reference(path, reference):
             bad.append(".".join(path))
@@ -89,21 +105,22 @@ def unknown_keys(release: str, values: dict, reference: dict) -> list[str]:
 
 def cases() -> list[tuple[str, str]]:
     """(release, variant) for every release file that has a reference values.yaml."""
-    return [(r, v) for r in release_files() if r in REFERENCES for v in REFERENCES[r]]
+    return [(r, v) for r in definitions() if r in REFERENCES for v in REFERENCES[r]]
 
 
-def test_every_release_file_defines_one_variable_named_after_it() -> None:
+def test_every_release_has_the_typed_shape_and_a_known_name() -> None:
     files = release_files()
-    assert {"kube_opex_analytics", "spark_operator"} <= set(files)
+    assert set(files) == {"flannel", "metrics_server", "local_path_provisioner"}
     for release, path in files.items():
-        name, definition = load_release(path)
+        name, _ = load_release(path)
         assert name == f"sparklab_release_{release}", path.name
+    for release, definition in definitions().items():
         missing = REQUIRED_KEYS - set(definition)
-        assert not missing, f"{path.name} lacks {sorted(missing)}"
+        assert not missing, f"{release} lacks {sorted(missing)}"
 
 
 def test_every_release_has_a_reference_or_a_stated_reason() -> None:
-    for release in release_files():
+    for release in definitions():
         assert (release in REFERENCES) != (release in NO_REFERENCE), (
             f"{release}: map it to a folder of {REFERENCE_DIR} in REFERENCES, or list it in NO_REFERENCE "
             "with the reason it cannot be checked"
@@ -127,7 +144,7 @@ def test_release_values_keys_exist_in_reference_values_yaml(
 def test_release_without_reference_is_not_key_checked_but_renders(release: str, tmp_path: Path) -> None:
     # Its values keys are NOT compared with upstream (see NO_REFERENCE for why); this only proves
     # that the file, when present, renders and has its values as a mapping.
-    if release not in release_files():
+    if release not in definitions():
         pytest.fail(f"{release} is listed in NO_REFERENCE but has no release file: remove the entry")
     assert isinstance(rendered(release, "default", tmp_path)["values"], dict)
 
@@ -135,9 +152,9 @@ def test_release_without_reference_is_not_key_checked_but_renders(release: str, 
 @pytest.mark.parametrize(("release", "variant"), cases())
 def test_release_pins_the_chart_version_of_its_reference(release: str, variant: str, tmp_path: Path) -> None:
     definition = rendered(release, variant, tmp_path)
-    assert str(definition["chart_version"]) == REFERENCE_CHART_VERSION[REFERENCES[release][variant]]
+    assert str(definition["chart"]["version"]) == REFERENCE_CHART_VERSION[REFERENCES[release][variant]]
     if release == "kube_opex_analytics":
-        assert definition["chart_git_version"] == variant
+        assert definition["chart"]["git_tag"] == variant
 
 
 def test_keys_read_by_templates_are_really_absent_from_values_yaml() -> None:
@@ -146,9 +163,6 @@ def test_keys_read_by_templates_are_really_absent_from_values_yaml() -> None:
         assert reason
         for folder in REFERENCES[release].values():
             reference = yaml.safe_load((REFERENCE_DIR / folder / "values.yaml").read_text())
-            if prefix == ("envs",):
-                assert isinstance(reference["envs"], dict), "envs is a map in the chart"
-                continue
             assert not path_in_reference(prefix, reference), f"{prefix} is declared in {folder}"
 
 
@@ -156,6 +170,9 @@ def test_key_check_flags_keys_the_chart_does_not_have() -> None:
     reference = yaml.safe_load((REFERENCE_DIR / "kube-opex-analytics-25.10.1" / "values.yaml").read_text())
     values = {"service": {"type": "NodePort", "nodePort": 30080}, "dataVolume": {"persist": True}}
     assert unknown_keys("kube_opex_analytics", values, reference) == ["service.nodePort"]
+    # Only the listed envs keys pass: a misspelt variable is reported like any unknown key.
+    envs = {"envs": {"KOA_POLLING_INTERVAL_SEC": "300", "KOA_POLING_INTERVAL_SEC": "300"}}
+    assert unknown_keys("kube_opex_analytics", envs, reference) == ["envs.KOA_POLING_INTERVAL_SEC"]
     spark = yaml.safe_load((REFERENCE_DIR / "spark-operator-2.5.2" / "values.yaml").read_text())
     assert unknown_keys("spark_operator", {"sparkJobNamespaces": ["x"]}, spark) == ["sparkJobNamespaces"]
     # Free-form maps (empty in values.yaml) take any sub-key.
