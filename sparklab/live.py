@@ -29,7 +29,7 @@ from sparklab.monitor import MetricRow, Snapshot
 from sparklab.progress import Progress, TaskState
 
 GIB = 1024**3
-HISTORY = 24
+HISTORY = 12  # samples per sparkline: the panel fits an 80-column terminal
 PODS_SHOWN_PER_ROLE = 3
 SPARK_TICKS = "▁▂▃▄▅▆▇█"
 
@@ -177,7 +177,8 @@ class LiveView:
             cpu = sum(r.cpu_cores for r in members)
             memory = sum(r.memory_bytes for r in members)
             cpus, mems = self._remember(f"role/{role}", cpu, memory)
-            label = f"{role} ({len(members)} {self.unit}{'s' if len(members) != 1 else ''})"
+            plural = "es" if self.unit.endswith("s") else "s"
+            label = f"{role} ({len(members)} {self.unit}{plural if len(members) != 1 else ''})"
             view.roles.append(Line(label, cpu, memory, cpu_history=cpus, memory_history=mems))
             if 1 < len(members) <= PODS_SHOWN_PER_ROLE:
                 for member in members:
@@ -191,7 +192,9 @@ class LiveView:
         if view.bytes_read:
             parts.append(f"read {fmt_bytes(view.bytes_read)}")
         if view.tasks_done is not None:
-            parts.append(f"tasks {view.tasks_done} done, {view.tasks_active or 0} running")
+            ended = view.state in ("completed", "failed", "interrupted")
+            running = "" if ended else f", {view.tasks_active or 0} running"
+            parts.append(f"tasks {view.tasks_done} done{running}")
         return " · ".join(parts)
 
 
@@ -201,7 +204,7 @@ def _role_order(role: str) -> tuple[int, str]:
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= 28 else "…" + name[-27:]
+    return name if len(name) <= 20 else "…" + name[-19:]
 
 
 def _cpu_text(line: Line) -> str:
@@ -266,7 +269,7 @@ class RichLiveView(LiveView):
                               sparkline(line.memory_history,
                                         line.memory_capacity / GIB if line.memory_capacity else None))
             if not view.nodes:
-                table.add_row(Text("no node sample yet", style="dim"), "", "", "", "")
+                table.add_row(Text("no node yet", style="dim"), "", "", "", "")
             for line in view.roles:
                 label = f"  {line.label}" if line.indent else line.label
                 table.add_row(Text(label, style="dim" if line.indent else "bold"), f"{line.cpu:.2f}",
@@ -274,7 +277,7 @@ class RichLiveView(LiveView):
                               sparkline(line.memory_history))
             if not view.roles:
                 gone = "any more" if any(k.startswith("role/") for k in self._history) else "yet"
-                table.add_row(Text(f"no {self.unit} of the job {gone}", style="dim"), "", "", "", "")
+                table.add_row(Text(f"no {self.unit} {gone}", style="dim"), "", "", "", "")
             alarm = view.state in ("failed", "failing", "interrupted")
             head = Text(self.status_text(), style="bold red" if alarm else "bold")
             parts: list[Any] = [head]

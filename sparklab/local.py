@@ -147,7 +147,10 @@ def _classify(root: Any, proc: Any, jvm_pids: set[int]) -> str:
         parents = {p.pid for p in proc.parents()}
     except Exception:
         parents = set()
-    return ROLE_WORKERS if parents & jvm_pids else ROLE_DRIVER
+    if parents & jvm_pids:
+        return ROLE_WORKERS
+    # spark-submit's shell scripts, which start the JVM: counted with it.
+    return ROLE_DRIVER if name.startswith("python") else ROLE_JVM
 
 
 @dataclass
@@ -472,7 +475,12 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
 
     base = home or sparklab_home()
     if run:
-        run_dir = local_runs(base) / os.path.basename(run)
+        from sparklab.jobs import RUN_ID_PATTERN
+
+        if not RUN_ID_PATTERN.match(run) or "\n" in run:
+            raise BadInput(f"--run {run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+                           f"(fix: omit it for the latest, or pick a folder name under {local_runs(base)})")
+        run_dir = local_runs(base) / run
         if not run_dir.is_dir():
             raise BadInput(f"--run {run}: no such local run in {local_runs(base)} "
                            "(fix: omit --run for the latest)")

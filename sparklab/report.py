@@ -205,7 +205,8 @@ def summary_text(summary: Summary, top: int = 10) -> str:
                      f"{res.distinct_words:,} distinct")
         lines.append(f"throughput {_fmt(summary.throughput_mb_s, '.1f', ' MB/s')} while counting")
     header = f"{'':<24}{'peak cpu':>10}{'mean cpu':>10}{'peak mem':>11}{'mean mem':>11}"
-    for title, table in (("pod role", summary.roles), ("node", summary.nodes)):
+    role_title = "process role" if summary.mode == "local" else "pod role"
+    for title, table in ((role_title, summary.roles), ("node", summary.nodes)):
         lines.append("")
         lines.append(f"{title:<24}{header[24:]}")
         if not table:

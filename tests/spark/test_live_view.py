@@ -73,8 +73,8 @@ def test_terminal_panel_follows_pods_that_come_and_go_and_never_hides_the_end(tm
     assert "exec-1" not in later
     # The end: the panel's last state stays on screen, with every line printed above it.
     end = wait_screen(tmux_session, lambda s: "session over" in s)
-    assert f"{outcome} · " in end
-    assert "no pod of the job any more" in end
+    assert f"{outcome} · " in end, end
+    assert "no pod any more" in end, end
     assert f"Spark UI: {ui}" in end
     if outcome == "failed":
         assert "FAILED wordcount | collect | Fail with the reason" in end
