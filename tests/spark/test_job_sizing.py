@@ -22,7 +22,7 @@ from wordcount_corpus import REPO
 
 ROLE = REPO / "roles" / "spark_wordcount"
 _spec = importlib.util.spec_from_file_location("spark_wordcount_fit",
-                                               ROLE / "filter_plugins" / "spark_wordcount_fit.py")
+                                               REPO / "plugins" / "filter" / "spark_wordcount_fit.py")
 fit_module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fit_module)
 
@@ -118,6 +118,8 @@ def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProc
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     env.pop("ANSIBLE_CONFIG", None)
+    # The role's filters are collection plugins (sparklab.cluster.*): the checkout is the collection.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "collections")
     playbook = str(Path(sys.executable).parent / "ansible-playbook")
     proc = subprocess.run([playbook, "play.yml", "-e", "@vars.json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180, check=False)
