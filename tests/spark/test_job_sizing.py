@@ -126,6 +126,8 @@ def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProc
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"))  # the filter: sparklab.cluster.*
     env.pop("ANSIBLE_CONFIG", None)
+    # The role's filters are collection plugins (sparklab.cluster.*): the checkout is the collection.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "collections")
     playbook = str(Path(sys.executable).parent / "ansible-playbook")
     proc = subprocess.run([playbook, "play.yml", "-e", "@vars.json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180, check=False)

@@ -58,6 +58,8 @@ def render(
         ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"),
     )
     env.pop("ANSIBLE_CONFIG", None)
+    # The role's filters are collection plugins (sparklab.cluster.*): the checkout is the collection.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "collections")
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "play.yml", "-e", "@vars.json"],
         cwd=tmp_path,
