@@ -10,23 +10,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CLUSTER_TAG = "sparklab:cluster"
-OWNER_TAG = "sparklab:owner"
-EXPIRES_TAG = "sparklab:expires-at"
-ROLE_TAG = "sparklab:role"
+from sparklab.shared import module_utils
 
-# (type, describe call, result key, id key)
-_EC2_TYPES = (
-    ("vpc", "describe_vpcs", "Vpcs", "VpcId"),
-    ("subnet", "describe_subnets", "Subnets", "SubnetId"),
-    ("internet-gateway", "describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
-    ("route-table", "describe_route_tables", "RouteTables", "RouteTableId"),
-    ("security-group", "describe_security_groups", "SecurityGroups", "GroupId"),
-    ("key-pair", "describe_key_pairs", "KeyPairs", "KeyName"),
-    ("volume", "describe_volumes", "Volumes", "VolumeId"),
-    ("elastic-ip", "describe_addresses", "Addresses", "AllocationId"),
-    ("network-interface", "describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
-)
+# The scanner, its tag names and its resource table live only in plugins/module_utils/aws_scan.py,
+# shared with the aws_cluster_scan module used by the playbooks.
+aws_scan = module_utils("aws_scan")
+CLUSTER_TAG = aws_scan.CLUSTER_TAG
+OWNER_TAG = aws_scan.OWNER_TAG
+EXPIRES_TAG = aws_scan.EXPIRES_TAG
+ROLE_TAG = aws_scan.ROLE_TAG
 
 
 @dataclass(frozen=True)
@@ -67,10 +59,6 @@ class Inventory:
         return out
 
 
-def _tags(item: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in item.get("Tags") or []}
-
-
 @dataclass(frozen=True)
 class Target:
     """Where to look: the user's AWS account (default chain) or the local emulator."""
@@ -91,54 +79,29 @@ class Target:
 
 
 def scan(cluster: str, target: Target) -> Inventory:
-    """Every live resource tagged for ``cluster`` (instances, network, key pair, volumes, bucket)."""
-    region = target.region
-    ec2 = target.client("ec2")
-    inv = Inventory(cluster=cluster, region=region)
-    flt = [{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}]
-    for page in ec2.get_paginator("describe_instances").paginate(Filters=flt):
-        for reservation in page.get("Reservations", []):
-            for item in reservation.get("Instances", []):
-                state = item.get("State", {}).get("Name", "")
-                if state == "terminated":
-                    continue
-                tags = _tags(item)
-                inv.expires_at = inv.expires_at or tags.get(EXPIRES_TAG, "")
-                inv.owner = inv.owner or tags.get(OWNER_TAG, "")
-                inv.nodes.append(Node(
-                    name=tags.get("Name", item["InstanceId"]), instance_id=item["InstanceId"],
-                    instance_type=item.get("InstanceType", "?"), role=tags.get(ROLE_TAG, "?"), state=state,
-                    public_ip=item.get("PublicIpAddress", ""), private_ip=item.get("PrivateIpAddress", ""),
-                    launched=item.get("LaunchTime"),
-                ))
+    """Every live resource of ``cluster`` in the target's account and region (the shared scanner)."""
+    found = aws_scan.scan(
+        target.client("ec2"),
+        target.client("s3"),
+        cluster,
+        aws_scan.caller_account(target.client("sts")),
+        target.region,
+    )
+    inv = Inventory(cluster=cluster, region=target.region)
+    for item in found:
+        inv.expires_at = inv.expires_at or item["expires_at"]
+        if item["type"] == "instance":
+            inv.owner = inv.owner or item["owner"]
+            launched = datetime.fromisoformat(item["launched"]) if item["launched"] else None
+            inv.nodes.append(Node(
+                name=item["name"], instance_id=item["id"], instance_type=item["instance_type"] or "?",
+                role=item["role"] or "?", state=item["state"], public_ip=item["public_ip"],
+                private_ip=item["private_ip"], launched=launched,
+            ))
+        else:
+            inv.resources.append((item["type"], item["id"], item["detail"]))
     inv.nodes.sort(key=lambda n: (n.role != "control-plane", n.name))
-    for kind, call, key, id_key in _EC2_TYPES:
-        for item in getattr(ec2, call)(Filters=flt).get(key, []):
-            if kind == "volume" and item.get("State") in ("deleting", "deleted"):
-                continue
-            detail = item.get("CidrBlock", "") or item.get("GroupName", "") or item.get("Size", "")
-            inv.resources.append((kind, str(item[id_key]), str(detail)))
-            inv.expires_at = inv.expires_at or _tags(item).get(EXPIRES_TAG, "")
-    inv.resources.extend(_buckets(target, cluster))
     return inv
-
-
-def _buckets(target: Target, cluster: str) -> list[tuple[str, str, str]]:
-    from botocore.exceptions import ClientError
-
-    s3 = target.client("s3")
-    found = []
-    for bucket in s3.list_buckets().get("Buckets", []):
-        name = bucket["Name"]
-        if not name.startswith(f"sparklab-{cluster}-"):
-            continue
-        try:
-            tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name).get("TagSet", [])}
-        except ClientError:
-            tags = {}
-        if tags.get(CLUSTER_TAG, cluster) == cluster:
-            found.append(("s3-bucket", name, ""))
-    return found
 
 
 def hours_running(nodes: list[Node], now: datetime | None = None) -> dict[str, float]:

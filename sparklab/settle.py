@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sparklab import aws
 
-PAUSE_SECONDS = 3.0
+PAUSE_SECONDS = 5.0  # AWS went on for 2-5 s after a stop in our trials
 MAX_SCANS = 5
 
 

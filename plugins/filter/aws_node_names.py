@@ -80,7 +80,8 @@ def aws_node_names(instances, cluster, role):
 
 
 def aws_nodes(instances, cluster):
-    """All nodes as id/name/role/public_ip/private_ip, names as they are after aws_node_names."""
+    """All nodes as id/name/role/instance_type/public_ip/private_ip/public_dns/private_dns/state, names as
+    they are after aws_node_names."""
     assigned = {}
     for role in ("control-plane", "worker"):
         assigned.update({n["id"]: n["name"] for n in aws_node_names(instances, cluster, role)})
@@ -95,6 +96,9 @@ def aws_nodes(instances, cluster):
                 "instance_type": instance.get("instance_type", ""),
                 "public_ip": instance.get("public_ip_address", ""),
                 "private_ip": instance.get("private_ip_address", ""),
+                "public_dns": instance.get("public_dns_name", ""),
+                "private_dns": instance.get("private_dns_name", ""),
+                "state": (instance.get("state") or {}).get("name", ""),
             }
         )
     return sorted(nodes, key=lambda n: (n["role"] != "control-plane", len(n["name"]), n["name"]))

@@ -176,17 +176,45 @@ def _parse_cidr(value: str) -> ipaddress.IPv4Network | None:
     return net if isinstance(net, ipaddress.IPv4Network) else None
 
 
-def _check_admin_cidrs(value: list[Any], cfg: dict[str, Any]) -> str | None:
+# Admin CIDRs that together cover more addresses than one /8 count as "the whole internet":
+# 0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0 written twice.
+ADMIN_MAX_ADDRESSES = 2**24
+
+
+def admin_address_count(value: list[Any]) -> int:
+    """Addresses covered by the union of the valid IPv4 CIDRs in ``value`` (overlaps counted once)."""
+    nets = [n for n in (_parse_cidr(str(item)) for item in value) if n is not None]
+    return sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+
+
+def check_admin_cidrs(value: list[Any], allow_world: bool) -> str | None:
+    """The problem with a list of admin CIDRs, or None (shared with the aws_security_group role)."""
+    if not isinstance(value, list):
+        return f"{_short(value)} is not a list of IPv4 CIDRs"
     for item in value:
-        net = _parse_cidr(str(item))
-        if net is None:
+        if _parse_cidr(str(item)) is None:
             return f"{_short(item)} is not an IPv4 CIDR with host bits zero, like 203.0.113.7/32"
-        if net.prefixlen == 0 and not cfg.get("cluster_allow_world_admin_access"):
-            return (
-                f"{item} would open SSH, the API server and the dashboard to the whole internet;"
-                " refused unless cluster_allow_world_admin_access: true"
-            )
+    total = admin_address_count(value)
+    if total > ADMIN_MAX_ADDRESSES and not allow_world:
+        return (
+            f"{', '.join(str(v) for v in value)} cover {total} addresses (more than a /8) and would open SSH,"
+            " the API server and the dashboards to the whole internet;"
+            " refused unless cluster_allow_world_admin_access: true"
+        )
     return None
+
+
+def _check_admin_cidrs(value: list[Any], cfg: dict[str, Any]) -> str | None:
+    return check_admin_cidrs(value, bool(cfg.get("cluster_allow_world_admin_access")))
+
+
+def _check_distinct_port(other_key: str) -> Callable[[Any, dict[str, Any]], str | None]:
+    def check(value: int, cfg: dict[str, Any]) -> str | None:
+        if value == cfg.get(other_key):
+            return f"is the same port as {other_key}"
+        return None
+
+    return check
 
 
 def _check_private_cidr(minimum: int, maximum: int) -> Callable[[Any, dict[str, Any]], str | None]:
@@ -376,6 +404,16 @@ SCHEMA: dict[str, Key] = {
             maximum=32767,
         ),
         Key(
+            "cluster_spark_ui_node_port",
+            "int",
+            30040,
+            "NodePort of the running job's Spark UI (opened to the admin CIDRs only).",
+            "set cluster_spark_ui_node_port: 30040",
+            _check_distinct_port("cluster_dashboard_node_port"),
+            minimum=30000,
+            maximum=32767,
+        ),
+        Key(
             "cluster_ssh_user",
             "str",
             "ubuntu",
@@ -507,12 +545,12 @@ def validate(
 
 def _warnings(resolved: dict[str, Any]) -> list[str]:
     warnings: list[str] = []
-    if any(
-        _parse_cidr(str(c)) and _parse_cidr(str(c)).prefixlen == 0 for c in resolved["cluster_admin_cidrs"]
-    ):  # type: ignore[union-attr]
+    if admin_address_count(resolved["cluster_admin_cidrs"]) > ADMIN_MAX_ADDRESSES:
         warnings.append(
-            "cluster_allow_world_admin_access: SSH (22), the Kubernetes API (6443) and the dashboard "
-            f"({resolved['cluster_dashboard_node_port']}) will be reachable from THE WHOLE INTERNET"
+            "cluster_allow_world_admin_access: SSH (22), the Kubernetes API (6443), the dashboard "
+            f"({resolved['cluster_dashboard_node_port']}) and the Spark UI "
+            f"({resolved['cluster_spark_ui_node_port']})"
+            " will be reachable from THE WHOLE INTERNET"
         )
     if resolved["cluster_ttl_hours"] == 0:
         warnings.append(

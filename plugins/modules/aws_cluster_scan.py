@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils import aws_scan
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -16,9 +16,11 @@ DOCUMENTATION = r"""
 module: aws_cluster_scan
 short_description: Find every AWS resource of one sparklab cluster by its tags
 description:
-  - Scans every resource type sparklab creates (instances, volumes, VPCs, subnets, route tables,
-    internet gateways, security groups, key pairs, S3 buckets) for the tag
-    C(sparklab:cluster=<cluster>) and returns them with their C(sparklab:owner) tags.
+  - Scans every EC2 resource type sparklab creates or could leave (instances, volumes, VPCs, subnets,
+    route tables, internet gateways, security groups, key pairs, elastic IPs, network interfaces) for
+    the tag C(sparklab:cluster=<cluster>) in the region, and the job bucket by its exact name
+    C(sparklab-<cluster>-<account>-<region>) (this cluster's, or untagged).
+  - The scanner is C(plugins/module_utils/aws_scan.py), shared with the Python front end.
   - Read-only. Used for the owner check before provisioning and for the audit after teardown.
   - Instances and volumes that are already terminated or deleted are not counted.
 version_added: "0.1.0"
@@ -29,11 +31,6 @@ options:
     description: The cluster name (value of the C(sparklab:cluster) tag).
     type: str
     required: true
-  bucket_prefix:
-    description:
-      - Only buckets whose names start with this prefix are inspected (S3 has no server-side tag
-        filter); defaults to C(sparklab-<cluster>-).
-    type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -54,118 +51,58 @@ resources:
   type: list
   elements: dict
   contains:
-    type: {description: Resource type, e.g. vpc, instance, bucket., type: str}
+    type: {description: Resource type, e.g. vpc, instance, s3-bucket., type: str}
     id: {description: Resource id or name., type: str}
     owner: {description: Value of the sparklab:owner tag (empty if missing)., type: str}
+    creator:
+      description: Value of the sparklab:creator tag, the full caller ARN (empty if missing).
+      type: str
     state: {description: State where the type has one., type: str}
     expires_at: {description: Value of the sparklab:expires-at tag., type: str}
+    untagged: {description: True for the bucket with the exact name but no tags (to be adopted)., type: bool}
 count:
   description: Number of resources found.
   returned: always
   type: int
+account:
+  description: The caller's account id.
+  returned: always
+  type: str
+bucket:
+  description: The exact name of the cluster's bucket in this account and region.
+  returned: always
+  type: str
 owners:
-  description: Distinct sparklab:owner values found.
+  description: Distinct sparklab:owner values found (untagged resources not counted).
   returned: always
   type: list
   elements: str
 """
 
 
-CLUSTER_TAG = "sparklab:cluster"
-OWNER_TAG = "sparklab:owner"
-EXPIRES_TAG = "sparklab:expires-at"
-GONE_INSTANCE_STATES = ("terminated",)
-
-# (type, describe call, result key, id key, state key)
-EC2_TYPES = (
-    ("instance", "describe_instances", "Reservations", "InstanceId", "State"),
-    ("volume", "describe_volumes", "Volumes", "VolumeId", "State"),
-    ("vpc", "describe_vpcs", "Vpcs", "VpcId", "State"),
-    ("subnet", "describe_subnets", "Subnets", "SubnetId", "State"),
-    ("route-table", "describe_route_tables", "RouteTables", "RouteTableId", None),
-    ("internet-gateway", "describe_internet_gateways", "InternetGateways", "InternetGatewayId", None),
-    ("security-group", "describe_security_groups", "SecurityGroups", "GroupId", None),
-    ("key-pair", "describe_key_pairs", "KeyPairs", "KeyName", None),
-)
-
-
-def _tags(items):
-    return {t["Key"]: t["Value"] for t in items or []}
-
-
-def _entry(kind, ident, tags, state):
-    return {
-        "type": kind,
-        "id": ident,
-        "owner": tags.get(OWNER_TAG, ""),
-        "expires_at": tags.get(EXPIRES_TAG, ""),
-        "state": state,
-    }
-
-
-def _state(item, key):
-    if not key:
-        return ""
-    value = item.get(key, "")
-    return value.get("Name", "") if isinstance(value, dict) else str(value)
-
-
-@AWSRetry.jittered_backoff(retries=10)
-def _describe(client, call, filters):
-    if client.can_paginate(call):
-        return client.get_paginator(call).paginate(Filters=filters).build_full_result()
-    return getattr(client, call)(Filters=filters)
-
-
-def scan_ec2(client, cluster):
-    found = []
-    filters = [{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}]
-    for kind, call, result_key, id_key, state_key in EC2_TYPES:
-        items = _describe(client, call, filters).get(result_key, [])
-        if kind == "instance":
-            items = [i for r in items for i in r.get("Instances", [])]
-        for item in items:
-            state = _state(item, state_key)
-            if kind == "instance" and state in GONE_INSTANCE_STATES:
-                continue
-            if kind == "volume" and state in ("deleted", "deleting"):
-                continue
-            tags = _tags(item.get("Tags"))
-            found.append(_entry(kind, item[id_key], tags, state))
-    return found
-
-
-def scan_buckets(client, cluster, prefix):
-    found = []
-    list_buckets = AWSRetry.jittered_backoff(retries=10)(client.list_buckets)
-    get_tagging = AWSRetry.jittered_backoff(retries=10)(client.get_bucket_tagging)
-    for bucket in list_buckets().get("Buckets", []):
-        name = bucket["Name"]
-        if not name.startswith(prefix):
-            continue
-        try:
-            tags = _tags(get_tagging(Bucket=name).get("TagSet"))
-        except is_boto3_error_code(["NoSuchTagSet", "NoSuchBucket"]):
-            tags = {}
-        if tags.get(CLUSTER_TAG, cluster) == cluster:
-            found.append(_entry("bucket", name, tags, ""))
-    return found
-
-
 def main():
     module = AnsibleAWSModule(
-        argument_spec={"cluster": {"type": "str", "required": True}, "bucket_prefix": {"type": "str"}},
+        argument_spec={"cluster": {"type": "str", "required": True}},
         supports_check_mode=True,
     )
     cluster = module.params["cluster"]
-    prefix = module.params["bucket_prefix"] or f"sparklab-{cluster}-"
+    retry = AWSRetry.jittered_backoff(retries=10)
     try:
-        resources = scan_ec2(module.client("ec2"), cluster)
-        resources += scan_buckets(module.client("s3"), cluster, prefix)
+        account = aws_scan.caller_account(module.client("sts"), retry)
+        resources = aws_scan.scan(
+            module.client("ec2"), module.client("s3"), cluster, account, module.region, retry
+        )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"could not scan the resources of cluster {cluster}")
-    owners = sorted({r["owner"] for r in resources})
-    module.exit_json(changed=False, resources=resources, count=len(resources), owners=owners)
+    owners = sorted({r["owner"] for r in resources if not r["untagged"]})
+    module.exit_json(
+        changed=False,
+        resources=resources,
+        count=len(resources),
+        owners=owners,
+        account=account,
+        bucket=aws_scan.bucket_name(cluster, account, module.region),
+    )
 
 
 if __name__ == "__main__":

@@ -83,7 +83,14 @@ def main():
         try:
             described = _types(client, types).get("InstanceTypes", [])
         except is_boto3_error_code("InvalidInstanceType"):
-            described = []  # the role names the configuration key and the fix
+            # One unknown type fails the whole call: describe each alone, so that only the unknown
+            # one is missing (the role then names its configuration key, never a valid type's).
+            described = []
+            for itype in types:
+                try:
+                    described += _types(client, [itype]).get("InstanceTypes", [])
+                except is_boto3_error_code("InvalidInstanceType"):
+                    continue
         for item in described:
             specs[item["InstanceType"]] = {
                 "vcpus": item.get("VCpuInfo", {}).get("DefaultVCpus", 0),

@@ -46,7 +46,9 @@ VERBS: tuple[Verb, ...] = (
     Verb("up", "provision, prepare nodes, create the cluster, install add-ons (re-run to resume)",
          "up:up"),
     Verb("down", "delete everything tagged for the cluster, then audit that nothing is left", "down:down",
-         args=(Arg(("-y", "--yes"), {"action": "store_true", "help": "do not ask for confirmation"}),)),
+         args=(Arg(("-y", "--yes"), {"action": "store_true", "help": "do not ask for confirmation"}),
+               Arg(("--other-owner",), {"action": "store_true",
+                                        "help": "also delete a cluster created by another identity"}))),
     Verb("status", "what exists, node readiness, expiry, cost so far", "status:status"),
     Verb("wordcount", "run the Spark WordCount job while sampling CPU/memory, then report",
          "wordcount:wordcount", args=(

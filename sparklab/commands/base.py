@@ -137,6 +137,8 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
 
     ``settle``: after an interrupted run, scan until AWS stops changing (:mod:`sparklab.settle`).
     """
+    if settle:
+        ctx.say(f"listing what exists once AWS stops changing (scans {settle_mod.PAUSE_SECONDS:g} s apart)")
     try:
         inv = settle_mod.settled_scan(cfg.name, target) if settle else aws.scan(cfg.name, target)
     except Exception as exc:  # the summary must not hide the real outcome

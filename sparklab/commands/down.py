@@ -29,6 +29,8 @@ def confirm(ctx: Context, cfg: Config) -> bool:
 def down(ctx: Context) -> int:
     cfg = ctx.config()
     extra = ctx.ansible_vars()
+    if ctx.args.other_owner:  # the playbook refuses a cluster created by another identity without it
+        extra["aws_teardown_allow_other_owner"] = True
     lock.hold(cfg.name, "down")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)

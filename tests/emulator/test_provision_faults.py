@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,8 @@ BAD_INPUTS = [
     ("cluster_aws_region", ["-e", "cluster_aws_region=mars-north-1"]),
     ("cluster_admin_cidrs", ["-e", '{"cluster_admin_cidrs": ["0.0.0.0/0"]}']),
     ("cluster_admin_cidrs", ["-e", '{"cluster_admin_cidrs": ["10.0.0.1/8"]}']),
+    ("cluster_admin_cidrs", ["-e", '{"cluster_admin_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}']),
+    ("cluster_spark_ui_node_port", ["-e", "cluster_spark_ui_node_port=30080"]),
     ("cluster_worker_count", ["-e", "cluster_worker_count=x"]),
     ("cluster_worker_count", ["-e", "cluster_worker_count=51"]),
     ("cluster_control_plane_instance_type", ["-e", "cluster_control_plane_instance_type=t3.micro"]),
@@ -132,34 +135,64 @@ def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
 
 
 # Creating steps in provisioning order, each failed once with an error AWS gives there (errors
-# botocore does not retry); the half-made cluster is then torn down. Every creating step after the
-# VPC is a cut point: the cut leaves everything before it in place.
+# botocore does not retry), with the kinds of resource every earlier step has made (as the
+# independent scan in tests/helpers/local_services.py names them).
 INTERRUPTIONS = [
-    ("CreateSubnet", "Unsupported", "Create the public subnet"),
-    ("CreateInternetGateway", "InternetGatewayLimitExceeded", "internet gateway"),
-    ("CreateRouteTable", "RouteTableLimitExceeded", "route table"),
-    ("CreateSecurityGroup", "SecurityGroupLimitExceeded", "Create the cluster security group"),
-    ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key"),
-    ("CreateBucket", "TooManyBuckets", "bucket"),
-    ("RunInstances", "VcpuLimitExceeded", "Launch the control plane"),
+    ("CreateSubnet", "Unsupported", "Create the public subnet", ["Vpcs"]),
+    ("CreateInternetGateway", "InternetGatewayLimitExceeded", "internet gateway", ["Subnets"]),
+    ("CreateRouteTable", "RouteTableLimitExceeded", "route table", ["InternetGateways"]),
+    (
+        "CreateSecurityGroup",
+        "SecurityGroupLimitExceeded",
+        "Create the cluster security group",
+        ["RouteTables"],
+    ),
+    ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key", ["SecurityGroups"]),
+    ("CreateBucket", "TooManyBuckets", "bucket", ["KeyPairs"]),
+    ("RunInstances", "VcpuLimitExceeded", "Launch the control plane", ["bucket"]),
 ]
-# amazon.aws 10.1.2's ec2_security_group wraps the ClientError before fail_json_aws sees it, so its
+# A complete cluster with no worker: exactly one of each kind.
+ALL_KINDS = [
+    "Vpcs",
+    "Subnets",
+    "InternetGateways",
+    "RouteTables",
+    "SecurityGroups",
+    "KeyPairs",
+    "bucket",
+    "instance",
+    "Volumes",
+]
+# amazon.aws's ec2_security_group wraps the ClientError before fail_json_aws sees it, so its
 # failure carries no AWS error code: the message then says so instead of naming the code.
 CODE_LOST_BY_MODULE = {"CreateSecurityGroup"}
 
 
-@pytest.mark.parametrize(("action", "code", "step"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS])
-def test_interrupted_provision_tears_down_to_zero_and_resumes_without_duplicates(
-    aws: AwsLab, action: str, code: str, step: str
+def _kinds(aws: AwsLab, cluster: str) -> list[str]:
+    return sorted(r.split()[0] for r in aws.tagged(cluster))
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "step", "made_before"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS]
+)
+def test_interrupted_provision_keeps_what_came_before_resumes_to_one_of_each_and_tears_down_to_zero(
+    aws: AwsLab, action: str, code: str, step: str, made_before: list[str]
 ) -> None:
     cluster = f"cut-{action.lower()[:14]}"
     aws.proxy.fail_once[action] = Refusal(400, code, f"injected {code}")
     failed = aws.playbook("provision", cluster, workers=0)
     assert failed.rc != 0
     assert step in failed.stdout
-    assert ("(no AWS error code)" if action in CODE_LOST_BY_MODULE else code) in failed.stdout
+    assert ("(no AWS error code)" if action in CODE_LOST_BY_MODULE else f"AWS error {code}") in failed.stdout
     assert "python3 runner.py down -c cluster.yml" in failed.stdout
     assert "python3 runner.py up -c cluster.yml" in failed.stdout
+    # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
+    earlier = ALL_KINDS[: ALL_KINDS.index(made_before[0]) + 1]
+    assert _kinds(aws, cluster) == sorted(earlier), failed.stdout[-3000:]
+    # Provisioning again finishes the cluster without duplicating anything.
+    resumed = aws.playbook("provision", cluster, workers=0)
+    assert resumed.rc == 0, resumed.stdout[-4000:]
+    assert _kinds(aws, cluster) == sorted(ALL_KINDS)
     down = aws.playbook("teardown", cluster)
     assert down.rc == 0, down.stdout[-4000:]
     assert aws.tagged(cluster) == []
@@ -179,6 +212,30 @@ def test_interrupted_provision_resumes_without_duplicates(aws: AwsLab) -> None:
         and kinds.count("RouteTables") == 1
         and kinds.count("bucket") == 1
     )
+    down = aws.playbook("teardown", cluster)
+    assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-4000:]
+
+
+def test_a_failed_step_names_its_cause_and_never_blames_a_valid_instance_type(aws: AwsLab) -> None:
+    cluster = "typo"
+    run = aws.playbook("provision", cluster, "-e", "cluster_worker_instance_type=t3.lrage", workers=1)
+    assert run.rc != 0
+    failures = [ln for ln in run.stdout.splitlines() if '"msg": "provisioning of cluster typo' in ln]
+    assert len(failures) == 1, run.stdout[-4000:]
+    message = json.loads("{" + failures[0].strip().rstrip(",") + "}")["msg"]
+    # The first line (the one a terminal shows per failure) names the key and the bad value.
+    first = message.splitlines()[0]
+    assert first.startswith(
+        "provisioning of cluster typo (eu-west-1) stopped: cluster_worker_instance_type: t3.lrage"
+    )
+    assert "cause: cluster_worker_instance_type: t3.lrage is not an x86_64 instance type" in message
+    assert "One or more items failed" not in message
+    assert "t3.medium is not" not in run.stdout
+    assert "exists now: " in message
+    assert "resume: python3 runner.py up -c cluster.yml" in message
+    assert "remove everything: python3 runner.py down -c cluster.yml" in message
+    down = aws.playbook("teardown", cluster)
+    assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-3000:]
 
 
 def test_provision_and_teardown_succeed_under_30_percent_throttling(aws: AwsLab) -> None:

@@ -107,7 +107,8 @@ def test_provision_creates_the_locked_down_shape(aws: AwsLab, provisioned: dict[
         for p in inbound
         if p["IpRanges"]
     }
-    assert cidr_rules == {("tcp", port, port): [f"{DETECTED_IP}/32"] for port in (22, 6443, 30080)}
+    # SSH, the API server, the dashboard and the Spark UI NodePorts: from the admin CIDRs only.
+    assert cidr_rules == {("tcp", port, port): [f"{DETECTED_IP}/32"] for port in (22, 6443, 30080, 30040)}
     assert not any(r["CidrIp"].endswith("/0") for p in inbound for r in p["IpRanges"])
 
     keys = ec2.describe_key_pairs(Filters=flt)["KeyPairs"]

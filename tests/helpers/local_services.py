@@ -61,9 +61,8 @@ def tagged_resources(endpoint_url: str, region: str, cluster: str) -> list[str]:
     ):
         found += [f"{key} {item[id_key]}" for item in getattr(ec2, call)(Filters=flt)[key]]
     s3 = session.client("s3", endpoint_url=endpoint_url)
-    found += [
-        f"bucket {b['Name']}"
-        for b in s3.list_buckets().get("Buckets", [])
-        if b["Name"].startswith(f"sparklab-{cluster}-")
-    ]
+    # A cluster is one account and one region: its bucket has exactly this name.
+    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
+    bucket = f"sparklab-{cluster}-{account}-{region}"
+    found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", []) if b["Name"] == bucket]
     return found

@@ -210,7 +210,8 @@ class _LateAws:
     """An HTTP layer before moto that models AWS finishing a request whose client is gone.
 
     The first request for ``action`` is held until its client disconnects (the interrupted run's
-    module was killed); one second later it is forwarded to moto, which creates the resource.
+    module was killed); three seconds later (AWS was seen to go on for 2-5 s) it is forwarded to
+    moto, which creates the resource.
     Every other request is forwarded at once.
     """
 
@@ -237,7 +238,7 @@ class _LateAws:
                 if late:
                     outer.held.set()
                     outer._wait_for_disconnect(self.connection)
-                    time.sleep(1.0)
+                    time.sleep(3.0)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_IN}
                 answer = session.request(self.command, outer.upstream + self.path, data=body, headers=headers,
                                          allow_redirects=False, timeout=60)

@@ -103,8 +103,11 @@ def test_spark_release_watches_the_job_namespace_the_role_creates(tmp_path: Path
     assert values["webhook"]["enable"] is True
     assert values["spark"]["serviceAccount"] == {"create": True, "name": "spark-operator-spark"}
     assert values["spark"]["rbac"]["create"] is True
-    assert release["chart"]["archive_url"].endswith("/v2.5.2/spark-operator-2.5.2.tgz")
-    assert len(release["chart"]["sha256"]) == 64
+    chart = release["chart"]
+    assert (chart["git_url"], chart["git_tag"], chart["path"]) == (
+        "https://github.com/kubeflow/spark-operator.git", "v2.5.2", "charts/spark-operator-chart")
+    # The commit the tests' reference tree was fetched at (tests/helpers/reference_data.py).
+    assert chart["git_commit"] == "43afb8bbd32463037d8fb6e414e252c69081882b"
 
 
 def test_spark_controller_and_webhook_fit_the_default_instance_types(tmp_path: Path) -> None:

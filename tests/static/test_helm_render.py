@@ -251,6 +251,21 @@ def test_every_release_is_rendered_with_the_role_defaults_it_relies_on(rendered:
     assert chart_dir(koa["chart"]).name == f"kube-opex-analytics-{rendered['tag'][1:]}"
 
 
+def test_every_git_chart_we_install_is_the_tree_the_tests_render(rendered: dict[str, Any]) -> None:
+    """The commit a release pins is the commit of the reference tree rendered here, path included."""
+    from reference_data import CHARTS
+
+    trees = {(f"https://github.com/{c.repo}.git", c.path): c.commit for c in CHARTS}
+    checked = 0
+    for name, entry in rendered["releases"].items():
+        chart = entry["release"]["chart"]
+        if "git_url" not in chart:
+            continue
+        assert trees.get((chart["git_url"], chart["path"])) == chart["git_commit"], name
+        checked += 1
+    assert checked >= 5  # flannel, metrics-server, local-path, kube-opex-analytics, spark-operator
+
+
 _VALIDATED: set[int] = set()
 
 
