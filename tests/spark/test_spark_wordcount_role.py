@@ -291,6 +291,7 @@ def test_failed_submission_says_why_without_showing_a_url(tmp_path):
     proc, _ = render(
         tmp_path,
         spark_wordcount_submit=True,
+        spark_wordcount_size_from_cluster=False,  # the sizing reads would fail first (test_job_sizing)
         spark_wordcount_kubeconfig=str(kubeconfig),
         spark_wordcount_run_id="20261127-090000-ab12",
         **SECRET_URLS,
