@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -37,7 +38,6 @@ from reference_data import REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
 STANDINS = HERE / "standins"
-BASE_IMAGE = "sparklab/debian12-systemd:9743efd4538c"
 REPO = HERE.parents[1]
 # The Helm release the helm role pins: the stand-in reports it and is offered under its tarball name.
 HELM_VERSION = yaml.safe_load((REPO / "roles" / "helm" / "defaults" / "main.yml").read_text())["helm_version"]
@@ -85,12 +85,24 @@ def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> str:
     return proc.stdout.decode().strip()
 
 
-def harness_image(base: str = BASE_IMAGE) -> str:
+def base_image(suite: str = "bookworm") -> str:
+    """The molecule base image of ``suite``: the one `make test` exported, else built (or found) by
+    ``scripts/build-base-image.sh``, which prints its tag (a hash of the recipe) last."""
+    exported = os.environ.get(f"MOLECULE_IMAGE_{suite.upper()}")
+    if exported:
+        return exported
+    built = subprocess.run(["bash", str(REPO / "scripts" / "build-base-image.sh"), suite],
+                           check=True, capture_output=True, text=True)
+    return built.stdout.strip().splitlines()[-1]
+
+
+def harness_image(base: str | None = None) -> str:
     """The base image plus git and python3-yaml, built once per recipe (apt from the Debian archive).
 
     Both come with Ubuntu's cloud images (python3-yaml as a dependency of cloud-init), and the roles
     rely on them: ``ansible.builtin.git`` for git-hosted charts, ``kubernetes.core.helm`` imports yaml.
     """
+    base = base or base_image()
     packages = "git python3-yaml"
     recipe = f"{base}\napt-get install --no-install-recommends {packages}\n"
     image = f"sparklab/harness-node:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
