@@ -37,6 +37,7 @@ def render(
         "cluster_worker_instance_type": "t3.large",
         "cluster_worker_count": 2,
         "cluster_control_plane_instance_type": "t3.medium",
+        "cluster_spark_ui_node_port": 30040,
         "spark_wordcount_submit": False,
         "spark_wordcount_input_urls": [
             "https://bucket.s3.amazonaws.com/a.txt?X-Amz-Signature=ab&X-Amz-Expires=3600"
