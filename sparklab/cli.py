@@ -13,6 +13,7 @@ import sys
 
 from sparklab.commands import VERBS, Verb
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, SparklabError
+from sparklab.shared import contract
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,10 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="<verb>", required=True)
     for verb in VERBS:
         p = sub.add_parser(verb.name, parents=[common], help=verb.summary, description=verb.summary,
-                           allow_abbrev=False)
+                           allow_abbrev=False, epilog=configuration_help(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         for arg in verb.args:
             p.add_argument(*arg.flags, **arg.options)
     return parser
+
+
+def configuration_help() -> str:
+    """Every configuration key as a flag, with its default (read from the one schema)."""
+    lines = ["configuration (a cluster.yml key, or a flag; the cluster_ prefix is optional):"]
+    for key in contract().SCHEMA.values():
+        flag = "--" + key.name[len("cluster_"):].replace("_", "-")
+        default = "required" if key.required else f"default: {key.default!r}"
+        lines.append(f"  {flag:<36} {key.doc.strip().rstrip('.')} ({default})")
+    return "\n".join(lines)
 
 
 def option_strings(parser: argparse.ArgumentParser) -> set[str]:

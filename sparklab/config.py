@@ -162,6 +162,10 @@ def load(config_path: str | None, overrides: list[str] | dict[str, Any] | None =
         extra, flags = dict(overrides or {}), {}
     given.update(extra)
     origins.update(flags)
+    if source == "defaults" and "cluster_name" not in given:
+        raise BadInput(f"no ./{DEFAULT_CONFIG} found in {Path.cwd()} and no --name given, so cluster_name "
+                       f"is missing (fix: cp cluster.example.yml {DEFAULT_CONFIG} and set cluster_name, "
+                       "or pass -c FILE or --name NAME)")
     for key in given:
         if not isinstance(key, str) or not key.startswith("cluster_"):
             raise BadInput(f"{key}: not a sparklab key; every key starts with cluster_ "

@@ -18,7 +18,7 @@ from typing import Any
 from sparklab import aws, bridge, costs, credentials
 from sparklab import settle as settle_mod
 from sparklab.config import Config, load
-from sparklab.errors import EXIT_INTERRUPTED, BadInput
+from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
 from sparklab.interrupts import Interrupts
 from sparklab.progress import Progress, make_progress
 
@@ -125,7 +125,8 @@ def report_failure(ctx: Context, result: bridge.RunResult) -> None:
     failed = result.failed_phase
     if failed is None:
         return
-    ctx.say(f"phase {failed.phase.name} {failed.status} (rc {failed.rc})")
+    ctx.say(f"phase {failed.phase.name} {failed.status} (ansible-playbook exit code {failed.rc}); "
+            f"runner.py exits {EXIT_FAILED}")
     for line in failed.failures[-5:]:
         ctx.say(f"  {line}")
     ctx.say(f"full log: {failed.artifact_dir / 'stdout'}")

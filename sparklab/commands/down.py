@@ -56,4 +56,5 @@ def down(ctx: Context) -> int:
     if not result.ok or left != 0:
         ctx.say(f"run it again: {ctx.command('down', '--yes')}")
         return EXIT_FAILED
+    ctx.say("0 resources left")
     return EXIT_OK

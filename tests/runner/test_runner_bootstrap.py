@@ -69,6 +69,9 @@ def test_help_answers_at_once_without_creating_a_virtualenv(tmp_path: Path) -> N
         assert "usage: runner.py" in top.stdout and "wordcount" in top.stdout
         verb = run(python, root, env, "down", "--help")
         assert verb.returncode == 0 and "--yes" in verb.stdout, verb.stdout + verb.stderr
+        # Per-verb help lists the configuration flags, from the one schema.
+        for flag in ("--name", "--worker-count", "--aws-region", "--ttl-hours"):
+            assert f"\n  {flag} " in verb.stdout, flag
         bad = run(python, root, env, "plna")
         assert bad.returncode == 2 and "invalid choice: 'plna'" in bad.stderr
     assert not venv.exists()

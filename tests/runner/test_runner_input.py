@@ -23,7 +23,6 @@ from runner_sandbox import Sandbox
         (["--name", "ok", "--aws-region", "mars-1"], "cluster_aws_region"),
         (["--name", "ok", "--aws-region", "eu-west-9"], "cluster_aws_region"),
         (["--name", "ok", "--pod-cidr", "10.42.0.0/16"], "cluster_pod_cidr"),
-        ([], "cluster_name"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line_naming_the_key(offline: Sandbox, args: list[str],
@@ -34,6 +33,15 @@ def test_bad_configuration_exits_2_with_one_line_naming_the_key(offline: Sandbox
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: {key}:") and "fix:" in lines[0]
     assert "emulator" not in result.stdout  # rejected before anything started
+
+
+def test_plan_without_cluster_yml_says_so_first(offline: Sandbox) -> None:
+    result = offline.run("plan", timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: no ./cluster.yml found in {offline.root} and no --name given, so cluster_name is missing "
+        "(fix: cp cluster.example.yml cluster.yml and set cluster_name, or pass -c FILE or --name NAME)"]
+    assert result.stdout == ""
 
 
 def test_bad_config_file_exits_2(offline: Sandbox) -> None:

@@ -56,6 +56,7 @@ def test_provision_status_down_leaves_nothing_and_writes_no_secret(with_aws: San
     down = with_aws.run("down", "--yes", *args)
     assert down.returncode == 0, down.stdout + down.stderr
     assert f"0 resources of cluster {cluster} exist" in down.stdout
+    assert down.stdout.rstrip().endswith("\n0 resources left")  # the sentence the README promises
     assert tagged_resources(emulator.endpoint_url, REGION, cluster) == []
     audit = (with_aws.sparklab_home / cluster / "audit.log").read_text()
     assert "confirmed=--yes" in audit and "result=ok left=0" in audit

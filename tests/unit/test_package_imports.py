@@ -190,7 +190,7 @@ def test_third_party_finder_reports_module_level_imports(tmp_path: Path) -> None
     assert third_party_imports(path, "pkg") == ["yaml", "rich.console"]
 
 
-PARSER_PATH = ("sparklab/cli.py", "sparklab/commands/__init__.py", "sparklab/errors.py")
+PARSER_PATH = ("sparklab/cli.py", "sparklab/commands/__init__.py", "sparklab/errors.py", "sparklab/shared.py")
 
 
 @pytest.mark.parametrize("module", PARSER_PATH)
