@@ -223,9 +223,14 @@ def test_a_failed_step_names_its_cause_and_never_blames_a_valid_instance_type(aw
     cluster = "typo"
     run = aws.playbook("provision", cluster, "-e", "cluster_worker_instance_type=t3.lrage", workers=1)
     assert run.rc != 0
-    failures = [ln for ln in run.stdout.splitlines() if '"msg": "provisioning of cluster typo' in ln]
+    prefix = "fatal: [localhost]: FAILED! => "
+    failures = [
+        ln
+        for ln in run.stdout.splitlines()
+        if ln.startswith(prefix) and '"msg": "provisioning of cluster typo' in ln
+    ]
     assert len(failures) == 1, run.stdout[-4000:]
-    message = json.loads("{" + failures[0].strip().rstrip(",") + "}")["msg"]
+    message = json.loads(failures[0][len(prefix) :])["msg"]
     # The first line (the one a terminal shows per failure) names the key and the bad value.
     first = message.splitlines()[0]
     assert first.startswith(
