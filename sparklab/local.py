@@ -40,9 +40,10 @@ from typing import Any
 
 from sparklab.errors import BadInput, RunFailed
 from sparklab.monitor import CSV_FIELDS, MetricRow, Snapshot, spark_ui_progress
+from sparklab.shared import contract
 
 REPO = Path(__file__).resolve().parents[1]
-LOCAL_DIR = "local"
+LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
 SAMPLE_SECONDS = 1.0
 STOP_GRACE_SECONDS = 15.0
 MIN_JAVA = 17

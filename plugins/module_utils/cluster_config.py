@@ -95,6 +95,10 @@ INSTANCE_TYPES: dict[str, tuple[int, float]] = {
 }
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+# Folders under SPARKLAB_HOME that are not clusters: `runner.py wordcount --local` keeps its runs in
+# $SPARKLAB_HOME/local/, so a cluster of that name would share them.
+LOCAL_RUNS_DIR = "local"
+RESERVED_NAMES = (LOCAL_RUNS_DIR,)
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 _ITYPE_RE = re.compile(r"^([a-z]+[0-9]+[a-z0-9-]*)\.([0-9]*[a-z]+[0-9]*)$")
 _AMI_RE = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
@@ -140,6 +144,8 @@ def _check_name(value: str, _cfg: dict[str, Any]) -> str | None:
         return "must match ^[a-z][a-z0-9-]{0,23}$ (lowercase letter first, at most 24 characters)"
     if value.endswith("-") or "--" in value:
         return "must not end with '-' or contain '--'"
+    if value in RESERVED_NAMES:
+        return f"'{value}' is reserved (the folder of `wordcount --local` runs); choose another name"
     return None
 
 

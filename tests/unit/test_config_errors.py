@@ -87,5 +87,17 @@ def test_a_bad_file_value_gets_a_fix_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_name_keeps_the_schema_fix(tmp_path: Path) -> None:
+    # No ./cluster.yml at all: that is said first (the missing name follows from it).
+    assert _error(None, [], tmp_path).startswith("no ./cluster.yml")
+    # A ./cluster.yml without the name: the schema's own fix for cluster_name.
+    (tmp_path / "cluster.yml").write_text("cluster_worker_count: 1\n")
     fix = schema().SCHEMA["cluster_name"].fix
     assert _error(None, [], tmp_path) == f"cluster_name: is required (fix: {fix})"
+
+
+def test_the_local_runs_folder_is_no_cluster_name(tmp_path: Path) -> None:
+    """`wordcount --local` keeps its runs in $SPARKLAB_HOME/local/: no cluster may be called that."""
+    from sparklab import local
+
+    message = _error(None, ["--name", local.LOCAL_DIR], tmp_path)
+    assert message.startswith("cluster_name: 'local' is reserved")
