@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 name: aws_admin_cidr_problem
 short_description: Check the CIDRs a security group would open to administrators
 description:
-  - Returns an empty string when the list is acceptable, else one sentence saying what is wrong:
+  - Returns an empty string when the list is acceptable, else one sentence saying what is wrong,
     an entry that is not an IPv4 CIDR with host bits zero, or a list whose union covers more
     addresses than one /8 (for example C(0.0.0.0/1) and C(128.0.0.0/1)) while world access is not
     allowed.
