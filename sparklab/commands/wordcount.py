@@ -32,7 +32,7 @@ def spark_ui_url(ctx: Context, cfg: Config) -> str:
         return ""
     if control_plane is None or not control_plane.public_ip:
         return ""
-    return f"http://{control_plane.public_ip}:{cfg.resolved.get('cluster_spark_ui_node_port', 30040)}/"
+    return f"http://{control_plane.public_ip}:{cfg.resolved['cluster_spark_ui_node_port']}/"
 
 
 def note_spark_ui(run_dir: Path, url: str) -> None:

@@ -54,10 +54,24 @@ def local_inventory(path: Path) -> Path:
             "private_dns_name": f"ip-10-42-0-{10 + index}.eu-west-1.compute.internal",
             "public_ip_address": f"198.51.100.{10 + index}",
         }
-    path.write_text(yaml.safe_dump({"all": {"children": {"cluster": {"children": {
-        "control_plane": {"hosts": {"cp-1": hosts["cp-1"]}},
-        "workers": {"hosts": {"worker-1": hosts["worker-1"], "worker-2": hosts["worker-2"]}},
-    }}}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "children": {
+                        "cluster": {
+                            "children": {
+                                "control_plane": {"hosts": {"cp-1": hosts["cp-1"]}},
+                                "workers": {
+                                    "hosts": {"worker-1": hosts["worker-1"], "worker-2": hosts["worker-2"]}
+                                },
+                            }
+                        }
+                    }
+                }
+            }
+        )
+    )
     return path
 
 
@@ -67,8 +81,11 @@ def test_pre_tasks_accept_a_valid_config_next_to_imported_role_defaults(tmp_path
     derived = tmp_path / "pre_tasks.yml"
     derived.write_text(yaml.safe_dump(plays, sort_keys=False))
     result = run_playbook(
-        derived, inventory, cluster_config(),
-        env={"SPARKLAB_HOME": str(tmp_path / "home")}, workdir=tmp_path,
+        derived,
+        inventory,
+        cluster_config(),
+        env={"SPARKLAB_HOME": str(tmp_path / "home")},
+        workdir=tmp_path,
     )
     assert result.returncode == 0, result.tail()
     assert "unknown configuration key" not in result.stdout

@@ -32,12 +32,21 @@ def run_wordcount(tmp_path: Path, outcome: str, timeout_seconds: int = 30):
         inventory = tmp_path / "hosts.yml"
         inventory.write_text(
             f"all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
-            f"      ansible_python_interpreter: {sys.executable}\n")
+            f"      ansible_python_interpreter: {sys.executable}\n"
+        )
         result = run_playbook(
-            "playbooks/wordcount.yml", inventory,
-            {**cluster_config(), "spark_wordcount_generate": "1MiB", "spark_wordcount_run_id": RUN_ID,
-             "spark_wordcount_poll_seconds": 1, "spark_wordcount_timeout_seconds": timeout_seconds},
-            env={"SPARKLAB_HOME": str(tmp_path / "home")}, workdir=tmp_path / "work")
+            "playbooks/wordcount.yml",
+            inventory,
+            {
+                **cluster_config(),
+                "spark_wordcount_generate": "1MiB",
+                "spark_wordcount_run_id": RUN_ID,
+                "spark_wordcount_poll_seconds": 1,
+                "spark_wordcount_timeout_seconds": timeout_seconds,
+            },
+            env={"SPARKLAB_HOME": str(tmp_path / "home")},
+            workdir=tmp_path / "work",
+        )
         return result, server.cluster, operator, tmp_path / "home" / "harness" / "runs" / RUN_ID
 
 
@@ -56,10 +65,16 @@ def test_wordcount_playbook_submits_waits_and_saves_the_result(tmp_path):
     assert "750 words (10 distinct)" in result.stdout
 
 
-@pytest.mark.parametrize(("outcome", "reason"), [
-    ("image-pull-failure", 'never started: ImagePullBackOff: Back-off pulling image "apache/spark:4.0.3-python3"'),
-    ("unschedulable", "never started: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."),
-])
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (
+            "image-pull-failure",
+            'never started: ImagePullBackOff: Back-off pulling image "apache/spark:4.0.3-python3"',
+        ),
+        ("unschedulable", "never started: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."),
+    ],
+)
 def test_driver_that_never_started_fails_with_its_waiting_reason(tmp_path, outcome, reason):
     """Before the fix, k8s_log failed on the pod's 400 answer and no file was written."""
     result, _cluster, _operator, run_dir = run_wordcount(tmp_path, outcome, timeout_seconds=4)

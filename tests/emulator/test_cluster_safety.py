@@ -294,6 +294,7 @@ def test_both_scanners_see_the_same_inventory_including_addresses_and_interfaces
     tags = [
         {"Key": "sparklab:cluster", "Value": cluster},
         {"Key": "sparklab:owner", "Value": f"arn:aws:sts::{ACCOUNT}:user/moto"},
+        {"Key": "sparklab:creator", "Value": f"arn:aws:sts::{ACCOUNT}:user/moto"},
     ]
     subnet = ec2.describe_subnets(Filters=[{"Name": "tag:sparklab:cluster", "Values": [cluster]}])["Subnets"][
         0

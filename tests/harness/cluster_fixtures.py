@@ -14,8 +14,12 @@ SPARK_GROUP = "sparkoperator.k8s.io"
 
 
 @contextmanager
-def api_server(folder: Path, host: str = "127.0.0.1", operator: SparkOperatorModel | None = None,
-               extra_sans: tuple[str, ...] = ()) -> Iterator[ApiServer]:
+def api_server(
+    folder: Path,
+    host: str = "127.0.0.1",
+    operator: SparkOperatorModel | None = None,
+    extra_sans: tuple[str, ...] = (),
+) -> Iterator[ApiServer]:
     """The stand-in API server with a fresh PKI under ``folder``, listening on ``host``."""
     pki = Pki.create(folder / "pki", ["127.0.0.1", host, "localhost", *extra_sans])
     cluster = Cluster(pki.ca_cert.read_bytes(), pki.ca_key.read_bytes())
@@ -27,12 +31,17 @@ def api_server(folder: Path, host: str = "127.0.0.1", operator: SparkOperatorMod
 
 def spark_crd(plural: str, kind: str) -> dict:
     """The CRDs the Spark operator chart 2.5.2 ships (crds/), reduced to what the API server serves."""
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{SPARK_GROUP}"},
-            "spec": {"group": SPARK_GROUP, "scope": "Namespaced",
-                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind,
-                               "listKind": f"{kind}List"},
-                     "versions": [{"name": "v1beta2", "served": True, "storage": True}]}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{SPARK_GROUP}"},
+        "spec": {
+            "group": SPARK_GROUP,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
+            "versions": [{"name": "v1beta2", "served": True, "storage": True}],
+        },
+    }
 
 
 def seed_after_addons(cluster: Cluster, spark_namespace: str = "spark-jobs") -> None:
@@ -40,12 +49,37 @@ def seed_after_addons(cluster: Cluster, spark_namespace: str = "spark-jobs") -> 
     the metrics API (metrics-server) and a Ready node. Used by tests that run wordcount.yml alone."""
     cluster.put_object("namespaces", {"metadata": {"name": spark_namespace}})
     cluster.put_object("customresourcedefinitions", spark_crd("sparkapplications", "SparkApplication"))
-    cluster.put_object("customresourcedefinitions",
-                       spark_crd("scheduledsparkapplications", "ScheduledSparkApplication"))
-    cluster.put_object("apiservices", {"metadata": {"name": "v1beta1.metrics.k8s.io"},
-                                       "spec": {"group": "metrics.k8s.io", "version": "v1beta1"}})
-    cluster.put_object("nodes", {"metadata": {"name": "harness-worker-1"}, "status": {
-        "conditions": [{"type": "Ready", "status": "True"}]}})
+    cluster.put_object(
+        "customresourcedefinitions", spark_crd("scheduledsparkapplications", "ScheduledSparkApplication")
+    )
+    cluster.put_object(
+        "apiservices",
+        {
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1"},
+        },
+    )
+    # A t3.medium control plane and two t3.large workers, with the allocatable their kubelets report.
+    for name, memory, role in (
+        ("harness-cp-1", "3880596Ki", "control-plane"),
+        ("harness-worker-1", "7922300Ki", ""),
+        ("harness-worker-2", "7922300Ki", ""),
+    ):
+        labels = {"kubernetes.io/hostname": name} | ({f"node-role.kubernetes.io/{role}": ""} if role else {})
+        cluster.put_object(
+            "nodes",
+            {
+                "metadata": {"name": name, "labels": labels},
+                "spec": {"taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]}
+                if role
+                else {},
+                "status": {
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "capacity": {"cpu": "2", "memory": memory, "pods": "110"},
+                    "allocatable": {"cpu": "2", "memory": memory, "pods": "110"},
+                },
+            },
+        )
 
 
 def write_kubeconfig(server: ApiServer, path: Path) -> Path:

@@ -78,11 +78,25 @@ BUILTIN = [
     Kind("apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("status",)),
     Kind("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("status",)),
     Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",)),
-    Kind("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", False,
-         ("csr",), ("approval", "status")),
+    Kind(
+        "certificates.k8s.io",
+        "v1",
+        "certificatesigningrequests",
+        "CertificateSigningRequest",
+        False,
+        ("csr",),
+        ("approval", "status"),
+    ),
     Kind("apiregistration.k8s.io", "v1", "apiservices", "APIService", False, (), ("status",)),
-    Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
-         ("crd",), ("status",)),
+    Kind(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        False,
+        ("crd",),
+        ("status",),
+    ),
 ]
 METRICS = [
     Kind("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", False, (), (), ("get", "list")),
@@ -101,8 +115,15 @@ class ApiError(Exception):
         self.code, self.reason, self.message = code, reason, message
 
     def status(self) -> dict:
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -183,6 +204,14 @@ def field_match(obj: dict, selector: str) -> bool:
     return True
 
 
+def _fold_string_data(kind: Kind, body: dict) -> None:
+    """Secrets: ``stringData`` is write-only, merged into ``data`` as base64 (core/v1 conversion)."""
+    if kind.plural == "secrets" and body.get("stringData"):
+        data = body.setdefault("data", {})
+        for key, value in body.pop("stringData").items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+
+
 @dataclass
 class Cluster:
     """The objects and the rules that stand in for the controllers."""
@@ -208,9 +237,17 @@ class Cluster:
             spec = crd["spec"]
             for version in spec.get("versions", []):
                 if version.get("served", True):
-                    out.append(Kind(spec["group"], version["name"], spec["names"]["plural"],
-                                    spec["names"]["kind"], spec.get("scope") == "Namespaced",
-                                    tuple(spec["names"].get("shortNames", [])), ("status",)))
+                    out.append(
+                        Kind(
+                            spec["group"],
+                            version["name"],
+                            spec["names"]["plural"],
+                            spec["names"]["kind"],
+                            spec.get("scope") == "Namespaced",
+                            tuple(spec["names"].get("shortNames", [])),
+                            ("status",),
+                        )
+                    )
         if self.get_or_none(self.kind("apiservices"), None, METRICS_APISERVICE):
             out += METRICS
         return out
@@ -243,10 +280,16 @@ class Cluster:
 
     def list(self, kind: Kind, namespace: str | None, labels: str = "", fields: str = "") -> list[dict]:
         with self.lock:
-            items = [copy.deepcopy(o) for (g, p, ns, _), o in sorted(self.objects.items(), key=str)
-                     if g == kind.group and p == kind.plural and (namespace is None or ns == namespace)]
-        return [o for o in items if label_match(o["metadata"].get("labels") or {}, labels)
-                and field_match(o, fields)]
+            items = [
+                copy.deepcopy(o)
+                for (g, p, ns, _), o in sorted(self.objects.items(), key=str)
+                if g == kind.group and p == kind.plural and (namespace is None or ns == namespace)
+            ]
+        return [
+            o
+            for o in items
+            if label_match(o["metadata"].get("labels") or {}, labels) and field_match(o, fields)
+        ]
 
     def create(self, kind: Kind, namespace: str | None, body: dict) -> dict:
         with self.lock:
@@ -266,8 +309,10 @@ class Cluster:
                 group = f".{kind.group}" if kind.group else ""
                 raise ApiError(409, "AlreadyExists", f'{kind.plural}{group} "{name}" already exists')
             body["apiVersion"], body["kind"] = kind.group_version, kind.kind
-            meta.update(uid=str(uuid.uuid4()), creationTimestamp=now(), resourceVersion=self._bump(),
-                        generation=1)
+            _fold_string_data(kind, body)
+            meta.update(
+                uid=str(uuid.uuid4()), creationTimestamp=now(), resourceVersion=self._bump(), generation=1
+            )
             if kind.plural == "namespaces":
                 body["status"] = {"phase": "Active"}
                 meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
@@ -277,8 +322,9 @@ class Cluster:
             self._after_update(kind, body)
             return copy.deepcopy(self.objects[key])
 
-    def replace(self, kind: Kind, namespace: str | None, name: str, body: dict,
-                subresource: str = "") -> dict:
+    def replace(
+        self, kind: Kind, namespace: str | None, name: str, body: dict, subresource: str = ""
+    ) -> dict:
         with self.lock:
             current = self.get(kind, namespace, name)
             new = copy.deepcopy(body)
@@ -289,13 +335,21 @@ class Cluster:
                 new = merged
             elif "status" in current and "status" not in new:
                 new["status"] = current["status"]
+            _fold_string_data(kind, new)
             for keep in ("uid", "creationTimestamp", "namespace", "name", "generation"):
                 if keep in current["metadata"]:
                     new.setdefault("metadata", {})[keep] = current["metadata"][keep]
             return self._store(kind, current, new)
 
-    def patch(self, kind: Kind, namespace: str | None, name: str, content_type: str, body: bytes,
-              subresource: str = "") -> dict:
+    def patch(
+        self,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        body: bytes,
+        subresource: str = "",
+    ) -> dict:
         with self.lock:
             current = self.get_or_none(kind, namespace, name)
             if current is None and "apply-patch" in content_type:
@@ -355,12 +409,19 @@ class Cluster:
     def _approve_bootstrap(self, csr: dict) -> None:
         """csrapproving controller: a node client request sent under a bootstrap token is approved."""
         spec = csr["spec"]
-        if (spec.get("signerName") == "kubernetes.io/kube-apiserver-client-kubelet"
-                and spec.get("username", "").startswith("system:bootstrap:")):
+        if spec.get("signerName") == "kubernetes.io/kube-apiserver-client-kubelet" and spec.get(
+            "username", ""
+        ).startswith("system:bootstrap:"):
             conditions = csr.setdefault("status", {}).setdefault("conditions", [])
             if not conditions:
-                conditions.append({"type": "Approved", "status": "True", "reason": "AutoApproved",
-                                   "message": "Auto approving kubelet client certificate after SubjectAccessReview."})
+                conditions.append(
+                    {
+                        "type": "Approved",
+                        "status": "True",
+                        "reason": "AutoApproved",
+                        "message": "Auto approving kubelet client certificate after SubjectAccessReview.",
+                    }
+                )
 
     def _sign_if_approved(self, csr: dict) -> None:
         """csrsigning controller: sign approved requests of the kubelet signers with the cluster CA."""
@@ -371,8 +432,12 @@ class Cluster:
             return
         from pki import sign_csr
 
-        pem = sign_csr(self.ca_cert_pem, self.ca_key_pem, base64.b64decode(csr["spec"]["request"]),
-                       server=csr["spec"]["signerName"].endswith("kubelet-serving"))
+        pem = sign_csr(
+            self.ca_cert_pem,
+            self.ca_key_pem,
+            base64.b64decode(csr["spec"]["request"]),
+            server=csr["spec"]["signerName"].endswith("kubelet-serving"),
+        )
         csr["status"]["certificate"] = base64.b64encode(pem).decode()
         csr["metadata"]["resourceVersion"] = self._bump()
         self.objects[self._key(self.kind("certificatesigningrequests"), None, csr["metadata"]["name"])] = csr
@@ -384,17 +449,26 @@ class Cluster:
         token_id, secret = token.split(".")
         stored = self.get_or_none(self.kind("secrets"), "kube-system", f"bootstrap-token-{token_id}")
         data = (stored or {}).get("stringData") or {
-            k: base64.b64decode(v).decode() for k, v in ((stored or {}).get("data") or {}).items()}
+            k: base64.b64decode(v).decode() for k, v in ((stored or {}).get("data") or {}).items()
+        }
         return bool(stored) and data.get("token-secret") == secret
 
     def node_metrics(self) -> list[dict]:
         """metrics-server's NodeMetrics: every Node reports CPU and memory in use (never zero)."""
         items = []
         for index, node in enumerate(self.list(self.kind("nodes"), None)):
-            items.append({"metadata": {"name": node["metadata"]["name"], "creationTimestamp": now(),
-                                       "labels": node["metadata"].get("labels", {})},
-                          "timestamp": now(), "window": "15s",
-                          "usage": {"cpu": f"{180 + 40 * index}m", "memory": f"{900 + 100 * index}Mi"}})
+            items.append(
+                {
+                    "metadata": {
+                        "name": node["metadata"]["name"],
+                        "creationTimestamp": now(),
+                        "labels": node["metadata"].get("labels", {}),
+                    },
+                    "timestamp": now(),
+                    "window": "15s",
+                    "usage": {"cpu": f"{180 + 40 * index}m", "memory": f"{900 + 100 * index}Mi"},
+                }
+            )
         return items
 
     def pod_metrics(self, namespace: str | None, labels: str) -> list[dict]:
@@ -403,11 +477,23 @@ class Cluster:
         for pod in self.list(self.kind("pods"), namespace, labels):
             if (pod.get("status") or {}).get("phase") != "Running":
                 continue
-            containers = [{"name": c["name"], "usage": {"cpu": "350m", "memory": "600Mi"}}
-                          for c in pod["spec"].get("containers", [])]
-            items.append({"metadata": {"name": pod["metadata"]["name"], "namespace": pod["metadata"]["namespace"],
-                                       "labels": pod["metadata"].get("labels", {}), "creationTimestamp": now()},
-                          "timestamp": now(), "window": "15s", "containers": containers})
+            containers = [
+                {"name": c["name"], "usage": {"cpu": "350m", "memory": "600Mi"}}
+                for c in pod["spec"].get("containers", [])
+            ]
+            items.append(
+                {
+                    "metadata": {
+                        "name": pod["metadata"]["name"],
+                        "namespace": pod["metadata"]["namespace"],
+                        "labels": pod["metadata"].get("labels", {}),
+                        "creationTimestamp": now(),
+                    },
+                    "timestamp": now(),
+                    "window": "15s",
+                    "containers": containers,
+                }
+            )
         return items
 
 
@@ -471,17 +557,28 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/version":
             return 200, {"major": "1", "minor": "37", "gitVersion": "v1.37.1", "platform": "linux/amd64"}
         if path == "/api":
-            return 200, {"kind": "APIVersions", "versions": ["v1"],
-                         "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]}
+            return 200, {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+            }
         if path == "/apis":
             groups: dict[str, list[str]] = {}
             for kind in cluster.kinds():
                 if kind.group and kind.version not in groups.setdefault(kind.group, []):
                     groups[kind.group].append(kind.version)
-            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
-                 "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}}
-                for g, vs in groups.items()]}
+            return 200, {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [
+                    {
+                        "name": g,
+                        "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                        "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]},
+                    }
+                    for g, vs in groups.items()
+                ],
+            }
         if m := re.fullmatch(r"/api/(v1)|/apis/([^/]+)/([^/]+)", path):
             group, version = (m.group(2) or "", m.group(3) or "v1")
             kinds = [k for k in cluster.kinds() if k.group == group and k.version == version]
@@ -489,21 +586,45 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             resources = []
             for k in kinds:
-                resources.append({"name": k.plural, "singularName": k.kind.lower(), "namespaced": k.namespaced,
-                                  "kind": k.kind, "verbs": list(k.verbs), "shortNames": list(k.short)})
-                resources += [{"name": f"{k.plural}/{s}", "singularName": "", "namespaced": k.namespaced,
-                               "kind": k.kind, "verbs": ["get", "patch", "update"] if s != "log" else ["get"]}
-                              for s in k.subresources]
-            return 200, {"kind": "APIResourceList", "apiVersion": "v1",
-                         "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+                resources.append(
+                    {
+                        "name": k.plural,
+                        "singularName": k.kind.lower(),
+                        "namespaced": k.namespaced,
+                        "kind": k.kind,
+                        "verbs": list(k.verbs),
+                        "shortNames": list(k.short),
+                    }
+                )
+                resources += [
+                    {
+                        "name": f"{k.plural}/{s}",
+                        "singularName": "",
+                        "namespaced": k.namespaced,
+                        "kind": k.kind,
+                        "verbs": ["get", "patch", "update"] if s != "log" else ["get"],
+                    }
+                    for s in k.subresources
+                ]
+            return 200, {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": f"{group}/{version}" if group else version,
+                "resources": resources,
+            }
         if path.startswith("/apis/metrics.k8s.io/v1beta1/"):
             return self._metrics(path, query)
         m = _PATH.match(path)
         if not m:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         group = m.group("group") or ""
-        kinds = [k for k in cluster.kinds() if k.group == group and k.plural == m.group("plural")
-                 and k.version == (m.group("version") or "v1")]
+        kinds = [
+            k
+            for k in cluster.kinds()
+            if k.group == group
+            and k.plural == m.group("plural")
+            and k.version == (m.group("version") or "v1")
+        ]
         if not kinds:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         kind, ns, name, sub = kinds[0], m.group("ns"), m.group("name"), m.group("sub") or ""
@@ -515,8 +636,12 @@ class Handler(BaseHTTPRequestHandler):
             return 200, cluster.get(kind, ns, name)
         if method == "GET":
             items = cluster.list(kind, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
-            return 200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
-                         "metadata": {"resourceVersion": str(cluster.revision)}, "items": items}
+            return 200, {
+                "kind": f"{kind.kind}List",
+                "apiVersion": kind.group_version,
+                "metadata": {"resourceVersion": str(cluster.revision)},
+                "items": items,
+            }
         dry_run = query.get("dryRun") == "All"
         if method == "POST":
             created = json.loads(body)
@@ -549,13 +674,16 @@ class Handler(BaseHTTPRequestHandler):
         state = next((s.get("state", {}) for s in statuses if s["name"] == container), {})
         if "running" not in state and "terminated" not in state:
             reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
-            wording = {"ErrImagePull": "image can't be pulled",
-                       "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
-            raise ApiError(400, "BadRequest",
-                           f'container "{container}" in pod "{name}" is waiting to start: {wording}')
+            wording = {
+                "ErrImagePull": "image can't be pulled",
+                "ImagePullBackOff": "trying and failing to pull image",
+            }.get(reason, reason)
+            raise ApiError(
+                400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: {wording}'
+            )
         text = self.cluster.pod_logs.get((namespace, name), "")
         if query.get("tailLines"):
-            text = "".join(text.splitlines(keepends=True)[-int(query["tailLines"]):])
+            text = "".join(text.splitlines(keepends=True)[-int(query["tailLines"]) :])
         return text
 
     def _metrics(self, path: str, query: dict) -> tuple:
@@ -563,12 +691,20 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if path.endswith("/nodes"):
             items = self.cluster.node_metrics()
-            return 200, {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                         "metadata": {}, "items": items}
+            return 200, {
+                "kind": "NodeMetricsList",
+                "apiVersion": "metrics.k8s.io/v1beta1",
+                "metadata": {},
+                "items": items,
+            }
         if m := re.fullmatch(r"/apis/metrics\.k8s\.io/v1beta1/(?:namespaces/([^/]+)/)?pods", path):
             items = self.cluster.pod_metrics(m.group(1), query.get("labelSelector", ""))
-            return 200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                         "metadata": {}, "items": items}
+            return 200, {
+                "kind": "PodMetricsList",
+                "apiVersion": "metrics.k8s.io/v1beta1",
+                "metadata": {},
+                "items": items,
+            }
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API

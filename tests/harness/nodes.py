@@ -2,19 +2,19 @@
 
 The node roles themselves are converged by molecule (molecule/nodes_*); here each container is
 prepared directly, and this module says exactly how:
-- the harness image adds git to the molecule base image (the helm_release role checks charts out
-  with ``ansible.builtin.git``; on the nodes git comes with Ubuntu), built once and tagged by a hash
-  of its recipe, like ``scripts/build-base-image.sh``;
+- the harness image adds git and python3-yaml to the molecule base image (see ``harness_image``),
+  built once and tagged by a hash of its recipe, like ``scripts/build-base-image.sh``;
 - the stand-in ``kubeadm``, ``kubelet`` (a systemd service, as the kubelet package installs it) and
   ``kubectl`` go to ``/usr/bin`` as the pinned packages would put them (tests/harness/standins);
 - the stand-in ``helm`` is offered as the release tarball the helm role downloads
   (``file:///opt/sparklab-harness/dl``, with its own checksum), so the role's download, checksum
   check, unpacking, link and version check all run;
-- the pinned chart trees of the git-hosted charts are bare git repositories under
-  ``/srv/sparklab-harness/git`` with their upstream tags, and ``url.<dir>.insteadOf
-  https://github.com/`` in ``/etc/gitconfig`` sends the role's clone there: no test reaches GitHub;
+- the pinned charts (the reference copies, exactly as published) stand in for their sources: git
+  charts as bare repositories under ``/srv/sparklab-harness/git`` with their upstream tags, reached
+  through ``url.<dir>.insteadOf https://github.com/`` in ``/etc/gitconfig``; archive charts as .tgz
+  files under ``/opt/sparklab-harness/charts`` (see ``chart_sources``): no test reaches GitHub;
 - ``/etc/sparklab-harness/`` holds the stand-in API server's URL, the node address and a copy of the
-  cluster CA (kubeadm uses an existing CA in ``/etc/kubernetes/pki``).
+  cluster CA, which the stand-in kubeadm init puts where it would generate one.
 Every container runs on a docker network the test creates; the API server listens on its gateway.
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -37,19 +38,43 @@ from reference_data import REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
 STANDINS = HERE / "standins"
-BASE_IMAGE = "sparklab/debian12-systemd:9743efd4538c"
-HELM_VERSION = "v3.22.0"
-# Git-hosted charts: repository on GitHub, tag, folder in the repository, reference copy.
-GIT_CHARTS = [
-    ("rancher/local-path-provisioner", "v0.0.37", "deploy/chart/local-path-provisioner",
-     "local-path-provisioner-0.0.37"),
-    ("rchakode/kube-opex-analytics", "v25.10.1", "manifests/helm", "kube-opex-analytics-25.10.1"),
+REPO = HERE.parents[1]
+# The Helm release the helm role pins: the stand-in reports it and is offered under its tarball name.
+HELM_VERSION = yaml.safe_load((REPO / "roles" / "helm" / "defaults" / "main.yml").read_text())["helm_version"]
+# Where the releases are defined: (file, variable) of every release dict with a ``chart``.
+RELEASE_SOURCES = [
+    ("playbooks/vars/releases/flannel.yml", "sparklab_release_flannel"),
+    ("playbooks/vars/releases/metrics_server.yml", "sparklab_release_metrics_server"),
+    ("playbooks/vars/releases/local_path_provisioner.yml", "sparklab_release_local_path_provisioner"),
+    ("roles/kube_opex_analytics/defaults/main.yml", "kube_opex_analytics_release"),
+    ("roles/spark_operator/defaults/main.yml", "spark_operator_release"),
 ]
+# Resolved where a release's chart fields are templates (kube_opex_analytics role defaults and vars).
+KOA_TAG = yaml.safe_load((REPO / "roles/kube_opex_analytics/defaults/main.yml").read_text())[
+    "kube_opex_analytics_git_tag"
+]
+KOA_FACTS = yaml.safe_load((REPO / "roles/kube_opex_analytics/vars/main.yml").read_text())[
+    "__kube_opex_analytics_known_tags"
+][KOA_TAG]
 RUN_ARGS = [
-    "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-    "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-    "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
+    "--cap-add",
+    "SYS_ADMIN",
+    "--cap-add",
+    "NET_ADMIN",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--cgroupns",
+    "host",
+    "-v",
+    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--stop-signal",
+    "SIGRTMIN+3",
 ]
 
 
@@ -60,16 +85,44 @@ def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> str:
     return proc.stdout.decode().strip()
 
 
-def harness_image(base: str = BASE_IMAGE) -> str:
-    """The base image plus git, built once per recipe (apt from the Debian archive)."""
-    recipe = f"{base}\napt-get install --no-install-recommends git\n"
+def base_image(suite: str = "bookworm") -> str:
+    """The molecule base image of ``suite``: the one `make test` exported, else built (or found) by
+    ``scripts/build-base-image.sh``, which prints its tag (a hash of the recipe) last."""
+    exported = os.environ.get(f"MOLECULE_IMAGE_{suite.upper()}")
+    if exported:
+        return exported
+    built = subprocess.run(["bash", str(REPO / "scripts" / "build-base-image.sh"), suite],
+                           check=True, capture_output=True, text=True)
+    return built.stdout.strip().splitlines()[-1]
+
+
+def harness_image(base: str | None = None) -> str:
+    """The base image plus git and python3-yaml, built once per recipe (apt from the Debian archive).
+
+    Both come with Ubuntu's cloud images (python3-yaml as a dependency of cloud-init), and the roles
+    rely on them: ``ansible.builtin.git`` for git-hosted charts, ``kubernetes.core.helm`` imports yaml.
+    """
+    base = base or base_image()
+    packages = "git python3-yaml"
+    recipe = f"{base}\napt-get install --no-install-recommends {packages}\n"
     image = f"sparklab/harness-node:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
-    if subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False).returncode == 0:
+    if (
+        subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False).returncode
+        == 0
+    ):
         return image
     name = f"sparklab-harness-build-{uuid.uuid4().hex[:8]}"
-    docker("run", "--name", name, base, "/bin/sh", "-c",
-           "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git"
-           " && apt-get clean && rm -rf /var/lib/apt/lists/*")
+    docker(
+        "run",
+        "--name",
+        name,
+        base,
+        "/bin/sh",
+        "-c",
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive"
+        f" apt-get install -y -qq --no-install-recommends {packages}"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/*",
+    )
     try:
         docker("commit", "--change", 'CMD ["/sbin/init"]', name, image)
     finally:
@@ -97,14 +150,22 @@ class NodeSet:
     network: str = ""
     gateway: str = ""
     helm_sha256: str = ""
-    staged: list[Path] = field(default_factory=list)
+    release_overrides: dict = field(default_factory=dict)
 
     def inventory(self, path: Path) -> Path:
         """A static inventory with the aws_ec2 plugin's host variables, over the docker connection."""
+
         def host(node: Node) -> dict:
-            return {"ansible_connection": "community.docker.docker", "ansible_host": node.name,
-                    "ansible_user": "root", "ansible_python_interpreter": "/usr/bin/python3",
-                    "private_ip_address": node.ip, "private_dns_name": node.dns, "public_ip_address": node.ip}
+            return {
+                "ansible_connection": "community.docker.docker",
+                "ansible_host": node.name,
+                "ansible_user": "root",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "private_ip_address": node.ip,
+                "private_dns_name": node.dns,
+                "public_ip_address": node.ip,
+            }
+
         groups: dict[str, dict] = {"control_plane": {"hosts": {}}, "workers": {"hosts": {}}}
         for node in self.nodes:
             groups[node.group]["hosts"][node.name] = host(node)
@@ -115,8 +176,15 @@ class NodeSet:
         return docker("exec", node.name, *command, check=check)
 
     def write(self, node: Node, path: str, content: str) -> None:
-        docker("exec", "-i", node.name, "sh", "-c", f"mkdir -p $(dirname {path}) && cat > {path}",
-               stdin=content.encode())
+        docker(
+            "exec",
+            "-i",
+            node.name,
+            "sh",
+            "-c",
+            f"mkdir -p $(dirname {path}) && cat > {path}",
+            stdin=content.encode(),
+        )
 
 
 def _tar_tree(files: dict[str, tuple[bytes, int]]) -> bytes:
@@ -145,7 +213,7 @@ def _standin_files() -> dict[str, tuple[bytes, int]]:
 
 
 def helm_tarball() -> bytes:
-    """The stand-in helm as ``helm-v3.22.0-linux-amd64.tar.gz`` (folder ``linux-amd64/``), like get.helm.sh."""
+    """The stand-in helm as ``helm-<version>-linux-amd64.tar.gz`` (``linux-amd64/helm``), like get.helm.sh."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         data = (STANDINS / "helm").read_bytes()
@@ -155,19 +223,85 @@ def helm_tarball() -> bytes:
     return buffer.getvalue()
 
 
-def chart_repositories(folder: Path) -> Path:
-    """Bare git repositories of the git-hosted charts, one commit and the upstream tag each."""
-    root = folder / "git"
-    for repository, tag, chart_dir, reference in GIT_CHARTS:
-        work = folder / "work" / repository
-        shutil.copytree(REFERENCE_DIR / "charts" / reference, work / chart_dir)
-        env = ["-c", "user.name=sparklab harness", "-c", "user.email=harness@sparklab.invalid"]
-        for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*env, "commit", "-q", "-m", f"chart at {tag}"],
-                     [*env, "tag", "-a", tag, "-m", tag]):
-            subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
-        subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / f"{repository}.git")], check=True,
-                       capture_output=True)
-    return root
+def _chart_facts(chart: dict) -> dict:
+    """The chart dict with the kube-opex-analytics templates resolved from that role's own data."""
+    resolved = {
+        "kube_opex_analytics_git_url": "https://github.com/rchakode/kube-opex-analytics.git",
+        "kube_opex_analytics_git_tag": KOA_TAG,
+        "kube_opex_analytics_chart_version": KOA_FACTS["chart_version"],
+        "kube_opex_analytics_chart_path": KOA_FACTS["chart_path"],
+        "kube_opex_analytics_git_commit": KOA_FACTS.get("commit", ""),
+    }
+    out = {}
+    for key, value in chart.items():
+        if isinstance(value, str) and value.startswith("{{"):
+            value = resolved[value.strip("{} ")]
+        out[key] = value
+    return out
+
+
+def _reference_chart(chart: dict) -> Path:
+    for candidate in (
+        f"{chart['name']}-{chart['version']}",
+        f"{chart['name']}-{chart.get('git_tag', '')}",
+        f"{chart['name']}-{str(chart.get('git_tag', '')).lstrip('v')}",
+    ):
+        if (REFERENCE_DIR / "charts" / candidate / "Chart.yaml").is_file():
+            return REFERENCE_DIR / "charts" / candidate
+    raise RuntimeError(
+        f"no reference copy of chart {chart['name']} {chart['version']} under {REFERENCE_DIR}/charts"
+    )
+
+
+def chart_sources(folder: Path) -> tuple[Path, dict[str, tuple[bytes, int]], dict]:
+    """Local stand-ins for the chart sources every release names, and the extra vars that use them.
+
+    Git charts: a bare repository per upstream URL with the reference chart tree at the release's
+    path and the upstream tag; the role's clone reaches it through ``insteadOf``. The role also checks
+    that the tag is the pinned upstream commit, which no local repository can reproduce: the extra
+    vars pin the local commit instead. Archive charts: the reference chart packed as ``<name>/...``
+    in a .tgz under /opt/sparklab-harness/charts, with its own SHA-256 in the extra vars.
+    """
+    git_root, files, overrides = folder / "git", {}, {}
+    for source, variable in RELEASE_SOURCES:
+        release = yaml.safe_load((REPO / source).read_text())[variable]
+        chart = _chart_facts(release["chart"])
+        new_chart = dict(release["chart"])
+        if chart.get("git_url"):
+            repository = chart["git_url"].removeprefix("https://github.com/")
+            work = folder / "work" / repository / chart["git_tag"]
+            shutil.copytree(_reference_chart(chart), work / chart["path"])
+            env = ["-c", "user.name=sparklab harness", "-c", "user.email=harness@sparklab.invalid"]
+            for args in (
+                ["init", "-q", "-b", "main"],
+                ["add", "-A"],
+                [*env, "commit", "-q", "-m", "chart"],
+                [*env, "tag", "-a", chart["git_tag"], "-m", chart["git_tag"]],
+            ):
+                subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
+            bare = git_root / repository
+            bare = bare.with_name(bare.name if bare.name.endswith(".git") else bare.name + ".git")
+            subprocess.run(
+                ["git", "clone", "-q", "--bare", str(work), str(bare)], check=True, capture_output=True
+            )
+            new_chart["git_commit"] = subprocess.run(
+                ["git", "rev-parse", f"{chart['git_tag']}^{{commit}}"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+        elif chart.get("archive_url"):
+            buffer = io.BytesIO()
+            reference = _reference_chart(chart)
+            with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+                tar.add(reference, arcname=chart["name"])
+            name = chart["archive_url"].rsplit("/", 1)[1]
+            files[f"/opt/sparklab-harness/charts/{name}"] = (buffer.getvalue(), 0o644)
+            new_chart["archive_url"] = f"file:///opt/sparklab-harness/charts/{name}"
+            new_chart["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        overrides[variable] = {**release, "chart": new_chart}
+    return git_root, files, overrides
 
 
 @contextmanager
@@ -176,17 +310,33 @@ def node_containers(folder: Path, workers: int = 2, image: str | None = None) ->
     image = image or harness_image()
     prefix = f"sh{uuid.uuid4().hex[:6]}"
     nodes = [Node(f"{prefix}-cp-1", "control_plane")] + [
-        Node(f"{prefix}-worker-{i + 1}", "workers") for i in range(workers)]
+        Node(f"{prefix}-worker-{i + 1}", "workers") for i in range(workers)
+    ]
     nodeset = NodeSet(prefix, nodes, network=f"{prefix}-net")
     docker("network", "create", nodeset.network)
     try:
         config = json.loads(docker("network", "inspect", nodeset.network))[0]["IPAM"]["Config"][0]
         nodeset.gateway = config["Gateway"]
         for node in nodes:
-            docker("run", "-d", "--name", node.name, "--hostname", node.name, "--network", nodeset.network,
-                   *RUN_ARGS, image, "/sbin/init")
-            node.ip = docker("inspect", "-f", f"{{{{(index .NetworkSettings.Networks \"{nodeset.network}\").IPAddress}}}}",
-                             node.name)
+            docker(
+                "run",
+                "-d",
+                "--name",
+                node.name,
+                "--hostname",
+                node.name,
+                "--network",
+                nodeset.network,
+                *RUN_ARGS,
+                image,
+                "/sbin/init",
+            )
+            node.ip = docker(
+                "inspect",
+                "-f",
+                f'{{{{(index .NetworkSettings.Networks "{nodeset.network}").IPAddress}}}}',
+                node.name,
+            )
         yield nodeset
     finally:
         for node in nodes:
@@ -198,24 +348,33 @@ def prepare_nodes(nodeset: NodeSet, api_url: str, ca_cert: bytes, ca_key: bytes,
     """Put the stand-ins, the helm tarball, the chart repositories and the harness settings in place."""
     tarball = helm_tarball()
     nodeset.helm_sha256 = hashlib.sha256(tarball).hexdigest()
-    git_root = chart_repositories(folder / "charts")
+    git_root, chart_files, nodeset.release_overrides = chart_sources(folder / "charts")
     for node in nodeset.nodes:
-        files = _standin_files()
+        files = {**_standin_files(), **chart_files}
         files[f"/opt/sparklab-harness/dl/helm-{HELM_VERSION}-linux-amd64.tar.gz"] = (tarball, 0o644)
         files["/etc/sparklab-harness/apiserver-url"] = (api_url.encode(), 0o644)
         files["/etc/sparklab-harness/node-ip"] = (node.ip.encode(), 0o644)
-        files["/etc/gitconfig"] = (f'[url "file:///srv/sparklab-harness/git/"]\n\tinsteadOf = https://github.com/\n'
-                                   .encode(), 0o644)
+        files["/etc/sparklab-harness/helm-version"] = (HELM_VERSION.encode(), 0o644)
+        files["/etc/gitconfig"] = (
+            b'[url "file:///srv/sparklab-harness/git/"]\n\tinsteadOf = https://github.com/\n',
+            0o644,
+        )
         if node.group == "control_plane":
-            for base in ("/etc/kubernetes/pki", "/etc/sparklab-harness/ca"):
-                files[f"{base}/ca.crt"] = (ca_cert, 0o644)
-                files[f"{base}/ca.key"] = (ca_key, 0o600)
+            files["/etc/sparklab-harness/ca/ca.crt"] = (ca_cert, 0o644)
+            files["/etc/sparklab-harness/ca/ca.key"] = (ca_key, 0o600)
             files["/etc/sparklab-harness/ca-dir"] = (b"/etc/sparklab-harness/ca", 0o644)
         docker("cp", "-", f"{node.name}:/", stdin=_tar_tree(files))
-        nodeset.exec(node, "mkdir", "-p", "/srv/sparklab-harness")
+        # /etc/kubernetes/manifests comes with the kubelet package.
+        nodeset.exec(node, "mkdir", "-p", "/srv/sparklab-harness", "/etc/kubernetes/manifests")
         docker("cp", str(git_root), f"{node.name}:/srv/sparklab-harness/git")
         for tool in ("kubeadm", "kubectl", "kubelet"):
             nodeset.exec(node, "ln", "-sf", f"/usr/local/lib/sparklab-harness/{tool}", f"/usr/bin/{tool}")
-        nodeset.exec(node, "sh", "-c", "until systemctl is-system-running --quiet --wait 2>/dev/null ||"
-                     " [ \"$(systemctl is-system-running)\" = degraded ]; do sleep 0.5; done;"
-                     " systemctl daemon-reload && systemctl enable kubelet", check=True)
+        nodeset.exec(
+            node,
+            "sh",
+            "-c",
+            "until systemctl is-system-running --quiet --wait 2>/dev/null ||"
+            ' [ "$(systemctl is-system-running)" = degraded ]; do sleep 0.5; done;'
+            " systemctl daemon-reload && systemctl enable kubelet",
+            check=True,
+        )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import yaml
 from base64 import b64encode
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,8 +24,11 @@ _DAY = datetime.timedelta(days=1)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
 
 
 def _name(common_name: str, organisation: str = "") -> x509.Name:
@@ -35,14 +38,27 @@ def _name(common_name: str, organisation: str = "") -> x509.Name:
     return x509.Name(parts)
 
 
-def _issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, subject: x509.Name,
-           public_key: object, *, server: bool, sans: list[str] | None = None) -> bytes:
+def _issue(
+    ca_cert: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    subject: x509.Name,
+    public_key: object,
+    *,
+    server: bool,
+    sans: list[str] | None = None,
+) -> bytes:
     now = datetime.datetime.now(datetime.UTC)
     usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
-               .public_key(public_key).serial_number(x509.random_serial_number())
-               .not_valid_before(now - _DAY).not_valid_after(now + _DAY)
-               .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _DAY)
+        .not_valid_after(now + _DAY)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    )
     if sans:
         names = []
         for san in sans:
@@ -62,7 +78,9 @@ def sign_csr(ca_cert_pem: bytes, ca_key_pem: bytes, csr_pem: bytes, *, server: b
     sans: list[str] = []
     try:
         ext = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        sans = [str(v) for v in ext.get_values_for_type(x509.IPAddress)] + ext.get_values_for_type(x509.DNSName)
+        sans = [str(v) for v in ext.get_values_for_type(x509.IPAddress)] + ext.get_values_for_type(
+            x509.DNSName
+        )
     except x509.ExtensionNotFound:
         pass
     return _issue(ca_cert, ca_key, csr.subject, csr.public_key(), server=server, sans=sans)
@@ -95,18 +113,32 @@ class Pki:
         folder.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_cert = (x509.CertificateBuilder().subject_name(_name("kubernetes")).issuer_name(_name("kubernetes"))
-                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - _DAY).not_valid_after(now + _DAY)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(ca_key, hashes.SHA256()))
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name("kubernetes"))
+            .issuer_name(_name("kubernetes"))
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _DAY)
+            .not_valid_after(now + _DAY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
         pki = cls(folder)
         pki.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         pki.ca_key.write_bytes(_key_pem(ca_key))
         server_key = ec.generate_private_key(ec.SECP256R1())
         pki.server_key.write_bytes(_key_pem(server_key))
-        pki.server_cert.write_bytes(_issue(ca_cert, ca_key, _name("kube-apiserver"), server_key.public_key(),
-                                           server=True, sans=server_sans))
+        pki.server_cert.write_bytes(
+            _issue(
+                ca_cert,
+                ca_key,
+                _name("kube-apiserver"),
+                server_key.public_key(),
+                server=True,
+                sans=server_sans,
+            )
+        )
         for path in (pki.ca_key, pki.server_key):
             path.chmod(0o600)
         return pki
@@ -119,18 +151,40 @@ class Pki:
         cert = _issue(ca_cert, ca_key, _name(common_name, organisation), key.public_key(), server=False)
         return cert, _key_pem(key)
 
-    def kubeconfig(self, server: str, common_name: str = "kubernetes-admin",
-                   organisation: str = "kubeadm:cluster-admins") -> str:
+    def kubeconfig(
+        self, server: str, common_name: str = "kubernetes-admin", organisation: str = "kubeadm:cluster-admins"
+    ) -> str:
         """A kubeconfig in kubeadm's admin.conf layout for ``server``."""
         cert, key = self.client(common_name, organisation)
-        return yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": f"{common_name}@kubernetes",
-            "clusters": [{"name": "kubernetes", "cluster": {
-                "server": server, "certificate-authority-data": b64encode(self.ca_cert.read_bytes()).decode()}}],
-            "contexts": [{"name": f"{common_name}@kubernetes",
-                          "context": {"cluster": "kubernetes", "user": common_name}}],
-            "users": [{"name": common_name, "user": {
-                "client-certificate-data": b64encode(cert).decode(),
-                "client-key-data": b64encode(key).decode()}}],
-            "preferences": {},
-        })
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": f"{common_name}@kubernetes",
+                "clusters": [
+                    {
+                        "name": "kubernetes",
+                        "cluster": {
+                            "server": server,
+                            "certificate-authority-data": b64encode(self.ca_cert.read_bytes()).decode(),
+                        },
+                    }
+                ],
+                "contexts": [
+                    {
+                        "name": f"{common_name}@kubernetes",
+                        "context": {"cluster": "kubernetes", "user": common_name},
+                    }
+                ],
+                "users": [
+                    {
+                        "name": common_name,
+                        "user": {
+                            "client-certificate-data": b64encode(cert).decode(),
+                            "client-key-data": b64encode(key).decode(),
+                        },
+                    }
+                ],
+                "preferences": {},
+            }
+        )

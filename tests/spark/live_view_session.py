@@ -51,10 +51,10 @@ def main() -> int:
         progress.event({"event": "playbook_on_task_start",
                         "event_data": {"task": "wait | Wait for COMPLETED or FAILED, at most seconds 1800"}})
         watch = ClusterWatch(view, kubeconfig, standin.NAMESPACE, standin.APP, folder / "metrics.csv",
-                             spark_ui_url=f"{base}/", interval=0.7,
+                             spark_ui_url=f"{base}/", interval=1.5,
                              on_spark_ui=lambda url: (folder / "ui-announced").write_text(url))
         watch.start()
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while server.state["pod_calls"] < 16 and time.time() < deadline:
             time.sleep(0.1)
         if final == "FAILED":

@@ -110,6 +110,7 @@ def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProc
         "cluster_state_dir": str(state), "cluster_spark_namespace": "spark-jobs",
         "cluster_worker_instance_type": "t3.large", "cluster_worker_count": 0,
         "cluster_control_plane_instance_type": "t3.medium", "spark_wordcount_submit": False,
+        "cluster_spark_ui_node_port": 30040,
         "spark_wordcount_generate": "1GiB", "spark_wordcount_run_id": "20261127-090000-ab12",
         "__spark_wordcount_nodes": {"resources": [T3_MEDIUM]}, "__spark_wordcount_pods": {"resources": pods},
     }
@@ -126,6 +127,8 @@ def run_play(tmp_path: Path, pods: list[dict]) -> tuple[subprocess.CompletedProc
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"))  # the filter: sparklab.cluster.*
     env.pop("ANSIBLE_CONFIG", None)
+    # The role's filters are collection plugins (sparklab.cluster.*): the checkout is the collection.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "collections")
     playbook = str(Path(sys.executable).parent / "ansible-playbook")
     proc = subprocess.run([playbook, "play.yml", "-e", "@vars.json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180, check=False)

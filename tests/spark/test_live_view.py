@@ -26,7 +26,7 @@ def capture(name: str) -> str:
                           check=True).stdout
 
 
-def wait_screen(name: str, predicate, timeout: float = 60.0) -> str:
+def wait_screen(name: str, predicate, timeout: float = 120.0) -> str:
     deadline = time.time() + timeout
     screen = ""
     while time.time() < deadline:
@@ -83,7 +83,7 @@ def test_terminal_panel_follows_pods_that_come_and_go_and_never_hides_the_end(tm
 
 def test_plain_mode_prints_one_compact_line_per_sample(tmp_path):
     proc = subprocess.run([sys.executable, str(SESSION_SCRIPT), str(tmp_path), "failed", "--plain"],
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     samples = [line for line in lines if line.startswith("[") and " | " in line]

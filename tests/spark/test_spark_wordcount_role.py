@@ -37,6 +37,7 @@ def render(
         "cluster_worker_instance_type": "t3.large",
         "cluster_worker_count": 2,
         "cluster_control_plane_instance_type": "t3.medium",
+        "cluster_spark_ui_node_port": 30040,
         "spark_wordcount_submit": False,
         "spark_wordcount_input_urls": [
             "https://bucket.s3.amazonaws.com/a.txt?X-Amz-Signature=ab&X-Amz-Expires=3600"
@@ -58,6 +59,8 @@ def render(
         ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"),
     )
     env.pop("ANSIBLE_CONFIG", None)
+    # The role's filters are collection plugins (sparklab.cluster.*): the checkout is the collection.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "collections")
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "play.yml", "-e", "@vars.json"],
         cwd=tmp_path,
@@ -289,6 +292,7 @@ def test_failed_submission_says_why_without_showing_a_url(tmp_path):
     proc, _ = render(
         tmp_path,
         spark_wordcount_submit=True,
+        spark_wordcount_size_from_cluster=False,  # the sizing reads would fail first (test_job_sizing)
         spark_wordcount_kubeconfig=str(kubeconfig),
         spark_wordcount_run_id="20261127-090000-ab12",
         **SECRET_URLS,

@@ -208,7 +208,7 @@ def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a JVM start and a small job; generous for a busy machine
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

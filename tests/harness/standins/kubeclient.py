@@ -25,14 +25,22 @@ HARNESS_DIR = "/etc/sparklab-harness"
 
 # kubectl resource names -> (API path prefix, plural, namespaced)
 RESOURCES = {
-    "namespace": ("/api/v1", "namespaces", False), "ns": ("/api/v1", "namespaces", False),
-    "node": ("/api/v1", "nodes", False), "no": ("/api/v1", "nodes", False),
-    "pod": ("/api/v1", "pods", True), "po": ("/api/v1", "pods", True),
-    "secret": ("/api/v1", "secrets", True), "configmap": ("/api/v1", "configmaps", True),
-    "cm": ("/api/v1", "configmaps", True), "service": ("/api/v1", "services", True),
-    "svc": ("/api/v1", "services", True), "serviceaccount": ("/api/v1", "serviceaccounts", True),
-    "daemonset": ("/apis/apps/v1", "daemonsets", True), "ds": ("/apis/apps/v1", "daemonsets", True),
-    "deployment": ("/apis/apps/v1", "deployments", True), "statefulset": ("/apis/apps/v1", "statefulsets", True),
+    "namespace": ("/api/v1", "namespaces", False),
+    "ns": ("/api/v1", "namespaces", False),
+    "node": ("/api/v1", "nodes", False),
+    "no": ("/api/v1", "nodes", False),
+    "pod": ("/api/v1", "pods", True),
+    "po": ("/api/v1", "pods", True),
+    "secret": ("/api/v1", "secrets", True),
+    "configmap": ("/api/v1", "configmaps", True),
+    "cm": ("/api/v1", "configmaps", True),
+    "service": ("/api/v1", "services", True),
+    "svc": ("/api/v1", "services", True),
+    "serviceaccount": ("/api/v1", "serviceaccounts", True),
+    "daemonset": ("/apis/apps/v1", "daemonsets", True),
+    "ds": ("/apis/apps/v1", "daemonsets", True),
+    "deployment": ("/apis/apps/v1", "deployments", True),
+    "statefulset": ("/apis/apps/v1", "statefulsets", True),
     "storageclass": ("/apis/storage.k8s.io/v1", "storageclasses", False),
     "sc": ("/apis/storage.k8s.io/v1", "storageclasses", False),
     "certificatesigningrequest": ("/apis/certificates.k8s.io/v1", "certificatesigningrequests", False),
@@ -42,15 +50,32 @@ RESOURCES = {
     "crd": ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
 }
 # apiVersion/kind of a manifest -> kubectl resource name
-KINDS = {"Namespace": "namespace", "Node": "node", "Pod": "pod", "Secret": "secret", "ConfigMap": "configmap",
-         "Service": "service", "ServiceAccount": "serviceaccount", "DaemonSet": "daemonset",
-         "Deployment": "deployment", "StatefulSet": "statefulset", "StorageClass": "storageclass",
-         "CertificateSigningRequest": "csr", "APIService": "apiservice", "CustomResourceDefinition": "crd"}
+KINDS = {
+    "Namespace": "namespace",
+    "Node": "node",
+    "Pod": "pod",
+    "Secret": "secret",
+    "ConfigMap": "configmap",
+    "Service": "service",
+    "ServiceAccount": "serviceaccount",
+    "DaemonSet": "daemonset",
+    "Deployment": "deployment",
+    "StatefulSet": "statefulset",
+    "StorageClass": "storageclass",
+    "CertificateSigningRequest": "csr",
+    "APIService": "apiservice",
+    "CustomResourceDefinition": "crd",
+}
 
 
 def resource(name: str) -> tuple[str, str, bool]:
     key = name.lower()
-    for candidate in (key, key.rstrip("s"), key[:-2] if key.endswith("es") else key, key.split(".")[0].rstrip("s")):
+    for candidate in (
+        key,
+        key.rstrip("s"),
+        key[:-2] if key.endswith("es") else key,
+        key.split(".")[0].rstrip("s"),
+    ):
         if candidate in RESOURCES:
             return RESOURCES[candidate]
     raise SystemExit(f'error: the server doesn\'t have a resource type "{name}"')
@@ -74,8 +99,9 @@ class ApiError(Exception):
 class Client:
     """An API client from a kubeconfig file, or from a server URL, CA and bootstrap token."""
 
-    def __init__(self, kubeconfig: str | None = None, *, server: str = "", ca_pem: bytes = b"",
-                 token: str = "") -> None:
+    def __init__(
+        self, kubeconfig: str | None = None, *, server: str = "", ca_pem: bytes = b"", token: str = ""
+    ) -> None:
         self.folder = tempfile.mkdtemp(prefix="kubeclient-")
         atexit.register(shutil.rmtree, self.folder, True)
         cert = key = None
@@ -89,8 +115,10 @@ class Client:
             ca_pem = base64.b64decode(cluster["certificate-authority-data"])
             token = user.get("token", "")
             if "client-certificate-data" in user:
-                cert, key = self._write("c.crt", user["client-certificate-data"]), self._write(
-                    "c.key", user["client-key-data"])
+                cert, key = (
+                    self._write("c.crt", user["client-certificate-data"]),
+                    self._write("c.key", user["client-key-data"]),
+                )
             elif "client-certificate" in user:
                 cert, key = user["client-certificate"], user["client-key"]
         self.server, self.token = server.rstrip("/"), token
@@ -104,8 +132,9 @@ class Client:
             handle.write(base64.b64decode(data_b64))
         return path
 
-    def request(self, method: str, path: str, body: object = None,
-                content_type: str = "application/json") -> object:
+    def request(
+        self, method: str, path: str, body: object = None, content_type: str = "application/json"
+    ) -> object:
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -143,8 +172,12 @@ class Client:
         """Server-side apply of one object."""
         meta = obj["metadata"]
         path = path_of(KINDS.get(obj["kind"], obj["kind"]), meta["name"], meta.get("namespace", ""))
-        return self.request("PATCH", f"{path}?fieldManager={field_manager}&force=true",  # type: ignore[return-value]
-                            yaml.safe_dump(obj).encode(), "application/apply-patch+yaml")
+        return self.request(
+            "PATCH",
+            f"{path}?fieldManager={field_manager}&force=true",  # type: ignore[return-value]
+            yaml.safe_dump(obj).encode(),
+            "application/apply-patch+yaml",
+        )
 
 
 def harness_setting(name: str, default: str = "") -> str:

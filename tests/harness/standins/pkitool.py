@@ -35,8 +35,23 @@ def sign(csr_pem: bytes, ca_cert: str, ca_key: str, usage: str) -> bytes:
             handle.write(csr_pem)
         with open(ext, "w") as handle:
             handle.write(f"extendedKeyUsage={usage}\nkeyUsage=critical,digitalSignature\n")
-        return _openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
-                        "-CAserial", os.path.join(folder, "serial"), "-days", "365", "-extfile", ext)
+        return _openssl(
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca_cert,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-CAserial",
+            os.path.join(folder, "serial"),
+            "-days",
+            "365",
+            "-extfile",
+            ext,
+        )
 
 
 def ca_hash(ca_pem: bytes) -> str:
@@ -49,14 +64,32 @@ def ca_hash(ca_pem: bytes) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
-def kubeconfig(server: str, ca_pem: bytes, user: str, *, cert: bytes = b"", key: bytes = b"",
-               token: str = "") -> dict:
+def kubeconfig(
+    server: str, ca_pem: bytes, user: str, *, cert: bytes = b"", key: bytes = b"", token: str = ""
+) -> dict:
     """A kubeconfig in kubeadm's layout (kubeconfigutil.CreateWithCerts / CreateWithToken)."""
-    credentials = ({"token": token} if token else
-                   {"client-certificate-data": base64.b64encode(cert).decode(),
-                    "client-key-data": base64.b64encode(key).decode()})
-    return {"apiVersion": "v1", "kind": "Config", "current-context": f"{user}@kubernetes",
-            "clusters": [{"name": "kubernetes", "cluster": {
-                "server": server, "certificate-authority-data": base64.b64encode(ca_pem).decode()}}],
-            "contexts": [{"name": f"{user}@kubernetes", "context": {"cluster": "kubernetes", "user": user}}],
-            "users": [{"name": user, "user": credentials}], "preferences": {}}
+    credentials = (
+        {"token": token}
+        if token
+        else {
+            "client-certificate-data": base64.b64encode(cert).decode(),
+            "client-key-data": base64.b64encode(key).decode(),
+        }
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": f"{user}@kubernetes",
+        "clusters": [
+            {
+                "name": "kubernetes",
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
+            }
+        ],
+        "contexts": [{"name": f"{user}@kubernetes", "context": {"cluster": "kubernetes", "user": user}}],
+        "users": [{"name": user, "user": credentials}],
+        "preferences": {},
+    }
