@@ -9,7 +9,9 @@ Exit codes come with the errors (:mod:`sparklab.errors`): 0 success, 1 a run fai
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from pathlib import Path
 
 from sparklab.commands import VERBS, Verb
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, SparklabError
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Any configuration key can be overridden: --worker-count 3, --cluster_aws_region us-east-1. "
                "Exit codes: 0 ok, 1 run failed, 2 bad input, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="verb", metavar="<verb>", required=True)
     for verb in VERBS:
         p = sub.add_parser(verb.name, parents=[common], help=verb.summary, description=verb.summary,
@@ -43,6 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
         for arg in verb.args:
             p.add_argument(*arg.flags, **arg.options)
     return parser
+
+
+def pinned(path: Path, key: str) -> str:
+    """A ``key: value`` line of a YAML file, read without a YAML parser (standard library only)."""
+    try:
+        match = re.search(rf"^{re.escape(key)}:\s*[\"']?([^\"'\s#]+)", path.read_text(encoding="utf-8"), re.M)
+    except OSError:
+        return "?"
+    return match.group(1) if match else "?"
+
+
+def version_text() -> str:
+    """sparklab's version and the versions it installs on a cluster by default."""
+    root = Path(__file__).resolve().parent.parent
+    kubernetes = contract().SCHEMA["cluster_kubernetes_version"].default
+    helm = pinned(root / "roles/helm/defaults/main.yml", "helm_version")
+    spark = pinned(root / "roles/spark_wordcount/defaults/main.yml", "spark_wordcount_spark_version")
+    return (f"sparklab {pinned(root / 'galaxy.yml', 'version')} (collection sparklab.cluster); "
+            f"Kubernetes {kubernetes}, Helm {helm}, Spark {spark}")
 
 
 def configuration_help() -> str:

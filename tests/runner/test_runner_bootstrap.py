@@ -28,6 +28,10 @@ def clone(tmp_path: Path, lock: str | None = "") -> Path:
     shutil.copytree(REPO / "sparklab", root / "sparklab", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "plugins" / "module_utils", root / "plugins" / "module_utils",
                     ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "galaxy.yml", root)
+    for role in ("helm", "spark_wordcount"):
+        (root / "roles" / role / "defaults").mkdir(parents=True)
+        shutil.copy(REPO / "roles" / role / "defaults" / "main.yml", root / "roles" / role / "defaults")
     if lock is not None:
         (root / "requirements.lock").write_text(lock)
     return root
@@ -72,6 +76,9 @@ def test_help_answers_at_once_without_creating_a_virtualenv(tmp_path: Path) -> N
         # Per-verb help lists the configuration flags, from the one schema.
         for flag in ("--name", "--worker-count", "--aws-region", "--ttl-hours"):
             assert f"\n  {flag} " in verb.stdout, flag
+        version = run(python, root, env, "--version")
+        assert version.returncode == 0 and version.stdout.startswith("sparklab "), version.stderr
+        assert "Kubernetes " in version.stdout and "Helm v4." in version.stdout
         bad = run(python, root, env, "plna")
         assert bad.returncode == 2 and "invalid choice: 'plna'" in bad.stderr
     assert not venv.exists()
