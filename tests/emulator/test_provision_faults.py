@@ -186,7 +186,8 @@ def test_interrupted_provision_keeps_what_came_before_resumes_to_one_of_each_and
     assert failed.rc != 0
     assert step in failed.stdout
     assert ("(no AWS error code)" if action in CODE_LOST_BY_MODULE else f"AWS error {code}") in failed.stdout
-    assert code in failed.stdout
+    if action not in CODE_LOST_BY_MODULE:  # the module drops code and message for these two
+        assert code in failed.stdout
     assert "python3 runner.py down -c cluster.yml" in failed.stdout
     assert "python3 runner.py up -c cluster.yml" in failed.stdout
     # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
