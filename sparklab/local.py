@@ -170,6 +170,7 @@ class LocalSampler:
     _thread: threading.Thread | None = field(default=None, repr=False)
     _procs: dict[int, Any] = field(default_factory=dict, repr=False)
     _jvm: set[int] = field(default_factory=set, repr=False)
+    _last_sample: float = field(default=0.0, repr=False)
 
     def tree(self) -> list[Any]:
         """The root and every descendant now (psutil processes)."""
@@ -237,14 +238,18 @@ class LocalSampler:
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
             # A late sample (a busy machine) is not followed by a burst to catch up.
             next_tick = max(next_tick + self.interval, time.monotonic() + self.interval / 2)
-            snap = self.sample_once()
-            self._write(snap.rows)
-            self.samples += 1
-            if self.on_sample is not None:
-                try:
-                    self.on_sample(snap)
-                except Exception as err:  # the display must never stop the sampling
-                    print(f"live view: {type(err).__name__}: {err}", file=sys.stderr)
+            self._sample_and_show()
+
+    def _sample_and_show(self) -> None:
+        snap = self.sample_once()
+        self._write(snap.rows)
+        self.samples += 1
+        self._last_sample = time.monotonic()
+        if self.on_sample is not None:
+            try:
+                self.on_sample(snap)
+            except Exception as err:  # the display must never stop the sampling
+                print(f"live view: {type(err).__name__}: {err}", file=sys.stderr)
 
     def start(self) -> LocalSampler:
         self._write([])
@@ -253,10 +258,15 @@ class LocalSampler:
         return self
 
     def stop(self) -> None:
+        """Stop sampling, then take one last sample: the job's final state (completed, failed) is
+        shown and recorded even when it ended between two ticks. It comes at least half an interval
+        after the previous one, like every other sample."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval + 10)
             self._thread = None
+            time.sleep(max(0.0, self._last_sample + self.interval / 2 - time.monotonic()))
+            self._sample_and_show()
 
 
 # --------------------------------------------------------------------------- the job's process
