@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from local_play import run_local_play
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -83,24 +83,7 @@ def _run_boot(
         # No system directory that could hold a real cloud-init: only the stand-ins and the venv.
         "PATH": f"{standin}:{VENV_BIN}:/bin",
     }
-    proc = subprocess.run(
-        [
-            str(VENV_BIN / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_local_play(tmp_path / "play.yml", env)
     log = tmp_path / "calls.log"
     calls = log.read_text().splitlines() if log.exists() else []
     return proc.returncode, proc.stdout, calls

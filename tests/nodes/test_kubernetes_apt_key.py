@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_play import run_local_play
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -115,26 +116,7 @@ def _run(tmp_path: Path, url: str, pins: list[str]) -> tuple[int, dict]:
         "ANSIBLE_NOCOLOR": "1",
         "GNUPGHOME": str(tmp_path / "gnupg-role"),
     }
-    proc = subprocess.run(
-        [
-            str(VENV_BIN / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            f"@{tmp_path / 'vars.json'}",
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_local_play(tmp_path / "play.yml", env, "-e", f"@{tmp_path / 'vars.json'}")
     result = json.loads(proc.stdout[proc.stdout.find("{") :])
     return proc.returncode, result
 
