@@ -1,199 +1,201 @@
-"""Benchmark: sparklab WordCount against Spark's own Python example on the same corpus.
+"""Benchmark: sparklab WordCount against Spark's own Python example, whole process, fresh JVMs.
 
-The corpus is a synthetic Zipf text written to a local file (made once, then reused). Two
-measurements, both with ``local[2]``:
+Both programs run as a user runs them: ``spark-submit --master local[2]`` on the same file, one
+fresh JVM per run, in pairs (the order alternates inside each pair), and the median of the pairs
+is reported. The baseline is the example shipped inside the pyspark package,
+``pyspark/examples/src/main/python/wordcount.py`` (split on spaces, Python RDD, collect and print
+every count). sparklab's application writes every count as CSV to a folder, as ``--local`` does,
+and runs with the start-up options of :mod:`sparklab.spark_tuning`; it is also run with exactly
+the example's options, so what the application itself gains is shown apart from the JVM options.
 
-* warm: both programs run in this process on one SparkSession (the example's own file is executed
-  with runpy), after one warm-up run of each on a slice, so the JIT has compiled both paths;
-* cold: each program in a fresh JVM with ``spark-submit`` (start-up and JIT warm-up included).
+The corpus is natural text assembled from this machine's man pages (every language installed)
+and ``/usr/share/doc`` (copyright files, READMEs, changelogs), files in an order fixed by a hash of
+their path, so languages and scripts are mixed; repeated when the pool is smaller than the size
+asked. ``wc -w`` on the same file is the single-core physical reference. The load average is
+printed with the figures: on a shared machine, times are only comparable within a pair.
 
-``wc -w`` on the same file is printed as a single-core physical reference. Prints times, MB/s,
-MB/s per core and the ratios.
-
-    .venv/bin/python bench/bench_wordcount.py            # 200 MB
-    .venv/bin/python bench/bench_wordcount.py --size 1GB --repeat 2
+    .venv/bin/python bench/bench_wordcount.py                       # 40 MB and 100 MB, 3 pairs each
+    SPARKLAB_BENCH_LARGE=400MB .venv/bin/python bench/bench_wordcount.py --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import gzip
+import hashlib
 import os
-import runpy
-import shutil
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sparklab import spark_tuning  # noqa: E402
 from sparklab.jobs import parse_driver_log  # noqa: E402
-from sparklab.wordcount_app import JobConfig, generated_lines, parse_size, run  # noqa: E402
+from sparklab.wordcount_app import parse_size  # noqa: E402
 
 CORES = 2
-SPARK_CONF = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.driver.memory": "2g",
-}
+TEXT_ROOTS = ("/usr/share/man", "/usr/share/doc")
+# What both programs get: the master, no UI, no progress bar, the same driver memory.
+COMMON_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+               "spark.driver.memory": "2g"}
+APP = REPO / "sparklab" / "wordcount_app.py"
+
+
+def text_files() -> list[Path]:
+    files = [Path(d, f) for root in TEXT_ROOTS for d, _, names in os.walk(root) for f in names]
+    files = [f for f in files if not f.is_symlink() and f.is_file()]
+    return sorted(files, key=lambda f: hashlib.sha256(str(f).encode()).hexdigest())
+
+
+def readable_texts(files: list[Path]) -> Iterator[bytes]:
+    """The UTF-8 text of each file (gzip unpacked); binaries and other encodings are left out."""
+    for path in files:
+        try:
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            data.decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
+            continue
+        if data and b"\0" not in data:
+            yield data
+
+
+def make_corpus(path: Path, size: int) -> None:
+    files = text_files()
+    written, passes = 0, 0
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as out:
+        while written < size:
+            before = written
+            for data in readable_texts(files):
+                out.write(data if data.endswith(b"\n") else data + b"\n")
+                written += len(data) + (0 if data.endswith(b"\n") else 1)
+                if written >= size:
+                    break
+            passes += 1
+            if written == before:
+                raise SystemExit(f"no readable text under {', '.join(TEXT_ROOTS)}: cannot build the corpus")
+    partial.rename(path)
+    print(f"corpus {path}: {written / 1e6:.1f} MB from {len(files)} files"
+          f"{f', the pool repeated {passes} times' if passes > 1 else ''}", flush=True)
 
 
 def spark_env() -> dict[str, str]:
     import pyspark
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(
-        SPARK_HOME=str(Path(pyspark.__file__).parent),
-        PYSPARK_PYTHON=sys.executable,
-        PYSPARK_DRIVER_PYTHON=sys.executable,
-    )
+    env.update(SPARK_HOME=str(Path(pyspark.__file__).parent), PYSPARK_PYTHON=sys.executable,
+               PYSPARK_DRIVER_PYTHON=sys.executable)
     return env
 
 
-def make_corpus(path: Path, size: int, seed: int) -> None:
-    """Write a Zipf corpus of about ``size`` bytes with the application's own generator."""
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master(f"local[{CORES}]")
-        .appName("corpus")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        generated_lines(spark, size, seed=seed).select("value").write.mode("overwrite").text(f"{tmp}/parts")
-        spark.stop()
-        partial = path.with_suffix(".partial")
-        with partial.open("wb") as out:
-            for part in sorted(Path(tmp, "parts").glob("part-*")):
-                with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-        partial.rename(path)
+@dataclass
+class Timing:
+    wall: float
+    cpu: float  # user + system seconds of the whole process tree (JVM, Python driver and workers)
+    stdout: str
 
 
-def spark_submit(script: Path, args: list[str]) -> tuple[float, str]:
+def spark_submit(script: Path, args: list[str], conf: dict[str, str]) -> Timing:
     command = [str(Path(sys.executable).parent / "spark-submit"), "--master", f"local[{CORES}]"]
-    for key, value in SPARK_CONF.items():
+    for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(
-        command + [str(script), *args], env=spark_env(), capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - started
+    proc = subprocess.run(command + [str(script), *args], env=spark_env(), capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{script.name} failed:\n{proc.stderr[-3000:]}")
-    return seconds, proc.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(wall, cpu, proc.stdout)
 
 
-def run_example_in_process(spark, example: Path, corpus: Path) -> float:
-    """Execute Spark's example file as __main__ on our session (its spark.stop() is held back)."""
-    from pyspark.sql import SparkSession
-
-    stop, argv = SparkSession.stop, sys.argv
-    SparkSession.stop = lambda self: None  # type: ignore[method-assign]
-    sys.argv = [str(example), str(corpus)]
-    try:
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            started = time.perf_counter()
-            runpy.run_path(str(example), run_name="__main__")
-            return time.perf_counter() - started
-    finally:
-        SparkSession.stop, sys.argv = stop, argv  # type: ignore[method-assign]
+def programs(example: Path, corpus: Path, out: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
+    ours_args = [f"--input={corpus}", "--top=20", f"--output-dir={out}"]
+    tuned = {**COMMON_CONF, **spark_tuning.short_job_conf(CORES, corpus.stat().st_size)}
+    return {
+        "example": (example, [str(corpus)], COMMON_CONF),
+        "sparklab": (APP, ours_args, tuned),
+        "sparklab, example's options": (APP, ours_args, COMMON_CONF),
+    }
 
 
-def run_ours_in_process(spark, corpus: Path) -> tuple[float, int]:
+def measure(example: Path, corpus: Path, repeat: int) -> dict[str, list[Timing]]:
+    with tempfile.TemporaryDirectory(dir=corpus.parent) as tmp:
+        runs = programs(example, corpus, Path(tmp, "counts"))
+        timings: dict[str, list[Timing]] = {name: [] for name in runs}
+        for pair in range(repeat):
+            order = list(runs) if pair % 2 == 0 else list(reversed(runs))
+            for name in order:
+                script, args, conf = runs[name]
+                timings[name].append(spark_submit(script, args, conf))
+        ours = timings["sparklab"] + timings["sparklab, example's options"]
+        words = {parse_driver_log(t.stdout).words for t in ours}
+        if len(words) != 1:
+            raise SystemExit(f"sparklab's word totals differ between runs: {sorted(words)}")
+    return timings
+
+
+def wc_words(corpus: Path) -> tuple[float, int]:
     started = time.perf_counter()
-    result = run(spark, JobConfig(inputs=[str(corpus)], top=20))
-    return time.perf_counter() - started, int(result["words"])
+    proc = subprocess.run(["wc", "-w", str(corpus)], capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, int(proc.stdout.split()[0])
 
 
-def warm_measurements(example: Path, corpus: Path, repeat: int) -> tuple[float, float, int]:
-    from pyspark.sql import SparkSession
-
-    spark = (SparkSession.builder.master(f"local[{CORES}]").appName("bench")
-             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.driver.memory", SPARK_CONF["spark.driver.memory"]).getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    warmup = corpus.with_suffix(".warmup.txt")
-    if not warmup.exists():
-        with corpus.open("rb") as src, warmup.open("wb") as out:
-            out.write(src.read(20_000_000))
-            out.write(src.readline())
-    run_example_in_process(spark, example, warmup)
-    run_ours_in_process(spark, warmup)
-    best_example = best_ours = float("inf")
-    words = 0
-    for _ in range(repeat):
-        best_example = min(best_example, run_example_in_process(spark, example, corpus))
-        seconds, words = run_ours_in_process(spark, corpus)
-        best_ours = min(best_ours, seconds)
-    spark.stop()
-    return best_example, best_ours, words
-
-
-def cold_measurements(example: Path, corpus: Path, repeat: int) -> tuple[float, float, float]:
-    best_example = best_ours = counting = float("inf")
-    for _ in range(repeat):
-        seconds, _ = spark_submit(example, [str(corpus)])
-        best_example = min(best_example, seconds)
-        ours = REPO / "sparklab" / "wordcount_app.py"
-        seconds, stdout = spark_submit(ours, [f"--input={corpus}", "--top=20"])
-        best_ours = min(best_ours, seconds)
-        counting = min(counting, parse_driver_log(stdout).elapsed_seconds)
-    return best_example, best_ours, counting
-
-
-def print_row(name: str, seconds: float, megabytes: float, cores: int, note: str = "") -> None:
-    rate = megabytes / seconds
-    print(f"{name:<34}{seconds:>9.1f}{rate:>9.1f}{rate / cores:>11.1f}  {note}")
+def report(corpus: Path, repeat: int, timings: dict[str, list[Timing]], wc: tuple[float, int],
+           load: tuple[float, float]) -> None:
+    megabytes = corpus.stat().st_size / 1e6
+    words = parse_driver_log(timings["sparklab"][0].stdout).words
+    print(f"\ncorpus {corpus.name}: {megabytes:.1f} MB, {words} words by sparklab's rule, {wc[1]} by wc -w; "
+          f"local[{CORES}], {repeat} pairs, median; load average {load[0]:.1f} before, {load[1]:.1f} after")
+    print(f"{'program':<30}{'wall s':>8}{'CPU s':>8}{'MB/s':>8}{'MB/s/core':>11}{'ratio':>8}")
+    print(f"{'wc -w':<30}{wc[0]:>8.2f}{wc[0]:>8.2f}{megabytes / wc[0]:>8.1f}{megabytes / wc[0]:>11.1f}"
+          f"{'':>8}  single core, physical reference")
+    base = timings["example"]
+    for name, runs in timings.items():
+        wall = statistics.median(t.wall for t in runs)
+        cpu = statistics.median(t.cpu for t in runs)
+        ratio = statistics.median(t.wall / b.wall for t, b in zip(runs, base, strict=True))
+        print(f"{name:<30}{wall:>8.1f}{cpu:>8.1f}{megabytes / wall:>8.1f}{megabytes / wall / CORES:>11.2f}"
+              f"{ratio:>8.2f}")
+    counting = statistics.median(parse_driver_log(t.stdout).elapsed_seconds for t in timings["sparklab"])
+    print(f"sparklab inside the application (JVM start-up and stop excluded): {counting:.1f} s")
+    ratio = statistics.median(t.wall / b.wall for t, b in zip(timings["sparklab"], base, strict=True))
+    print(f"ratio sparklab / example (median of pairs): {ratio:.2f} (goal: at most 0.50)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="200MB")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=1, help="timed runs of each program; the best counts")
-    parser.add_argument("--no-cold", action="store_true", help="skip the fresh-JVM spark-submit runs")
+    parser.add_argument("--small", default="40MB")
+    parser.add_argument("--large", default=os.environ.get("SPARKLAB_BENCH_LARGE", "100MB"),
+                        help="large corpus size (env SPARKLAB_BENCH_LARGE; 200MB and up as in the issue)")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs per corpus; the median counts")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "sparklab-bench"))
     args = parser.parse_args()
-    size = parse_size(args.size)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    corpus = workdir / f"corpus-{size}-{args.seed}.txt"
-    if not corpus.exists():
-        print(f"writing a {size / 1e6:.0f} MB Zipf corpus to {corpus} ...", flush=True)
-        make_corpus(corpus, size, args.seed)
-    megabytes = corpus.stat().st_size / 1e6
-
     import pyspark
 
     example = Path(pyspark.__file__).parent / "examples" / "src" / "main" / "python" / "wordcount.py"
-    started = time.perf_counter()
-    wc = subprocess.run(["wc", "-w", str(corpus)], capture_output=True, text=True, check=True)
-    wc_seconds = time.perf_counter() - started
-    load_before = os.getloadavg()[0]
-    warm_example, warm_ours, words = warm_measurements(example, corpus, args.repeat)
-    cold = None if args.no_cold else cold_measurements(example, corpus, args.repeat)
-
-    print(f"\ncorpus {megabytes:.1f} MB, {words} words (sparklab rule), local[{CORES}], "
-          f"best of {args.repeat}; "
-          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-    print(f"{'program':<34}{'seconds':>9}{'MB/s':>9}{'MB/s/core':>11}  note")
-    print_row("wc -w", wc_seconds, megabytes, 1, f"{wc.stdout.split()[0]} words, single core reference")
-    print_row("warm: Spark example wordcount.py", warm_example, megabytes, CORES, "split(' '), Python RDD")
-    print_row("warm: sparklab wordcount_app.py", warm_ours, megabytes, CORES, "lowercase + Unicode word rule")
-    if cold is not None:
-        print_row("cold: Spark example wordcount.py", cold[0], megabytes, CORES, "spark-submit, fresh JVM")
-        print_row("cold: sparklab wordcount_app.py", cold[1], megabytes, CORES, "spark-submit, fresh JVM")
-        print_row("cold: sparklab, counting only", cold[2], megabytes, CORES, "JVM start-up excluded")
-    print(f"\nwarm ratio example / sparklab: {warm_example / warm_ours:.2f}x (aim: at least 2x)")
-    if cold is not None:
-        print(f"cold ratio example / sparklab: {cold[0] / cold[1]:.2f}x")
+    if not example.is_file():
+        raise SystemExit(f"Spark's example is missing from the pyspark package: {example}")
+    for size in (parse_size(args.small), parse_size(args.large)):
+        corpus = workdir / f"natural-{size}.txt"
+        if not corpus.exists():
+            make_corpus(corpus, size)
+        wc = wc_words(corpus)
+        load_before = os.getloadavg()[0]
+        timings = measure(example, corpus, args.repeat)
+        report(corpus, args.repeat, timings, wc, (load_before, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":

@@ -369,36 +369,63 @@ def _utc(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+def size_shuffle(spark: SparkSession) -> int:
+    """Partitions of the one shuffle (the words' partial counts): one per core of the job.
+
+    Spark's default of 200 makes hundreds of tiny tasks for counts that are a few MB after the
+    map side has counted; a value given at submission (``--conf``) is kept.
+    """
+    key = "spark.sql.shuffle.partitions"
+    if not spark.sparkContext.getConf().contains(key):
+        spark.conf.set(key, str(max(1, spark.sparkContext.defaultParallelism)))
+    return int(spark.conf.get(key) or 1)
+
+
 def run(spark: SparkSession, config: JobConfig) -> dict[str, Any]:
-    """Count the words of every input in one pass; write the CSV; return the result record."""
+    """Count the words of every input in one pass; write the CSV; return the result record.
+
+    One job reads the input, counts (one shuffle, sized by :func:`size_shuffle`), observes the
+    totals on the way (``observe``, no job of their own) and takes the top N; when there is an
+    output, it also keeps the counts, so the job that writes the CSV never reads the input again.
+    """
     from pyspark import StorageLevel
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     started = time.time()
+    size_shuffle(spark)
     source, known_bytes, splits = source_frame(spark, config)
     observation = Observation("sparklab_input")
     observed = source.observe(observation, F.sum("lines").alias("lines"), F.sum("bytes").alias("bytes"))
-    counts = count_words(observed).persist(StorageLevel.MEMORY_AND_DISK)
-    totals = counts.agg(F.count(F.lit(1)).alias("distinct"), F.sum("count").alias("words")).first()
-    metrics = observation.get
-    top = counts.orderBy(F.desc("count"), F.asc("word")).limit(config.top).collect()
+    counts = count_words(observed)
+    writes = bool(config.output_urls or config.output_dir)
+    if writes:  # kept for the CSV, which the second job writes without reading the input again
+        counts = counts.persist(StorageLevel.MEMORY_AND_DISK)
+    totals = Observation("sparklab_counts")
+    sums = (F.count(F.lit(1)).alias("distinct"), F.sum("count").alias("words"))
+    ordered = (F.desc("count"), F.asc("word"))
+    # The one job over the input: count, keep the counts, observe the totals, take the top N.
+    rows = counts.observe(totals, *sums).orderBy(*ordered).limit(config.top).collect()
+    top = [(row["word"], int(row["count"])) for row in rows]
     output: dict[str, Any] = {"kind": "none"}
     if config.output_urls:
         parts = upload_counts(counts, config.output_urls)
         output = {"kind": "urls", "parts": len(parts), "rows": sum(p[1] for p in parts)}
     elif config.output_dir:
-        counts.orderBy(F.desc("count"), F.asc("word")).write.mode("overwrite").option(
-            "header", True).csv(config.output_dir)
+        counts.sortWithinPartitions(*ordered).write.mode("overwrite").option("header", True) \
+            .csv(config.output_dir)
         output = {"kind": "dir", "path": config.output_dir}
-    counts.unpersist()
+    if writes:
+        counts.unpersist()
+    distinct, words = int(totals.get.get("distinct") or 0), int(totals.get.get("words") or 0)
+    metrics = observation.get
     finished = time.time()
     return {
         "version": RESULT_VERSION,
-        "top": [[row["word"], int(row["count"])] for row in top],
+        "top": [[word, count] for word, count in top],
         "lines": int(metrics.get("lines") or 0),
-        "words": int(totals["words"] or 0),
-        "distinct_words": int(totals["distinct"]),
+        "words": words,
+        "distinct_words": distinct,
         "bytes": int(metrics.get("bytes") or 0) + known_bytes,
         "inputs": len(config.inputs) + (1 if config.generate_bytes else 0),
         "splits": splits,
