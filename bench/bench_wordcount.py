@@ -189,6 +189,8 @@ def main() -> None:
     if not example.is_file():
         raise SystemExit(f"Spark's example is missing from the pyspark package: {example}")
     for size in (parse_size(args.small), parse_size(args.large)):
+        if not size:  # --large 0: the small corpus only
+            continue
         corpus = workdir / f"natural-{size}.txt"
         if not corpus.exists():
             make_corpus(corpus, size)
