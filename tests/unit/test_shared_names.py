@@ -109,3 +109,52 @@ def test_the_playbooks_get_the_shared_names_as_facts(tmp_path: Path) -> None:
     assert facts == {"home": str(tmp_path / "lab-state"), "state": str(state), "runs": str(state / "runs"),
                      "app": cc.JOB_APP_NAME_PREFIX, "result": cc.JOB_RESULT_PREFIX,
                      "run_id": cc.RUN_ID_PATTERN}
+
+
+def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_dir(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The connection settings of ``inventory/group_vars/cluster.yml``, rendered by a real play for a
+    host of the ``cluster`` group, point into the state folder runner.py uses (``~`` expanded)."""
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.ini").write_text("[control_plane]\nnode-1 ansible_connection=local\n"
+                                         "[cluster:children]\ncontrol_plane\n")
+    (inventory / "group_vars").symlink_to(REPO / "inventory" / "group_vars")
+    play = tmp_path / "connection.yml"
+    play.write_text(
+        "- hosts: cluster\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: " + str(tmp_path / "vars.json") + "\n"
+        "        mode: '0600'\n        content: \"{{ {'key': ansible_ssh_private_key_file,"
+        " 'args': ansible_ssh_common_args} | to_json }}\"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SPARKLAB_"))}
+    env.update(HOME=str(tmp_path), SPARKLAB_HOME="~/lab-state", SPARKLAB_CLUSTER_NAME="demo",
+               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(play),
+                          "-i", str(inventory), "-e", f"ansible_python_interpreter={sys.executable}"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    found = json.loads((tmp_path / "vars.json").read_text())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SPARKLAB_HOME", "~/lab-state")
+    state = ClusterState.for_cluster("demo").root
+    assert state == tmp_path / "lab-state" / "demo"
+    assert found["key"] == str(state / "id_ed25519")
+    assert f"-o UserKnownHostsFile={state / 'known_hosts'} " in found["args"]
+
+
+ANSIBLE_CONTENT = ("inventory", "playbooks", "roles", "molecule")
+
+
+def test_no_playbook_role_or_inventory_file_resolves_the_state_root_itself() -> None:
+    """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME; YAML and templates take
+    the ``cluster_*`` facts or the ``cluster_state_dir`` filter (comments may name it)."""
+    found = []
+    for top in ANSIBLE_CONTENT:
+        for path in sorted((REPO / top).rglob("*")):
+            if path.suffix not in (".yml", ".yaml", ".j2", ".cfg", ".ini") or not path.is_file():
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0] if path.suffix != ".j2" else line
+                if "SPARKLAB_HOME" in code or "/.sparklab" in code:
+                    found.append(f"{path.relative_to(REPO)}:{number} {line.strip()}")
+    assert found == []
