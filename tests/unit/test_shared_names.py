@@ -143,11 +143,15 @@ def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_di
 
 
 ANSIBLE_CONTENT = ("inventory", "playbooks", "roles", "molecule")
+# What a playbook, role or inventory file would spell if it resolved a shared name itself.
+ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB_ERROR", "wordcount-")
 
 
-def test_no_playbook_role_or_inventory_file_resolves_the_state_root_itself() -> None:
-    """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME; YAML and templates take
-    the ``cluster_*`` facts or the ``cluster_state_dir`` filter (comments may name it)."""
+def test_no_playbook_role_or_inventory_file_spells_a_shared_name_itself() -> None:
+    """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME and spells the job's
+    prefixes; YAML and templates take the ``cluster_*`` facts or the collection's filters
+    (``cluster_state_dir``, ``spark_wordcount_app_name``, ``spark_wordcount_result``). Comments
+    may name them."""
     found = []
     for top in ANSIBLE_CONTENT:
         for path in sorted((REPO / top).rglob("*")):
@@ -155,6 +159,55 @@ def test_no_playbook_role_or_inventory_file_resolves_the_state_root_itself() -> 
                 continue
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 code = line.split("#", 1)[0] if path.suffix != ".j2" else line
-                if "SPARKLAB_HOME" in code or "/.sparklab" in code:
+                if any(spelling in code for spelling in ANSIBLE_SPELLINGS):
                     found.append(f"{path.relative_to(REPO)}:{number} {line.strip()}")
     assert found == []
+
+
+RESULT = {"top": [["spark", 3], ["a", 1]], "lines": 2, "words": 4, "distinct_words": 2, "bytes": 20,
+          "elapsed_seconds": 1.5, "started_at": "2026-11-27T09:30:00Z", "finished_at": "2026-11-27T09:30:02Z"}
+DRIVER_LOGS = {
+    "result among noise": f"INFO start\n{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\nINFO stop\n",
+    "the last result wins": (f"{cc.JOB_RESULT_PREFIX} {json.dumps(dict(RESULT, words=1))}\n"
+                             f"{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\n"),
+    "indented result line": f"   {cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}  \n",
+    "error line only": f'INFO\n{cc.JOB_ERROR_PREFIX} {{"error": "OSError: boom"}}\n',
+    "unreadable result": f"{cc.JOB_RESULT_PREFIX} {{not json\n",
+    "prefix without a space": f"{cc.JOB_RESULT_PREFIX}{json.dumps(RESULT)}\n",
+    "empty log": "",
+}
+
+
+def test_the_role_and_runner_py_read_a_driver_log_alike(tmp_path: Path) -> None:
+    """The spark_wordcount role's filter, run by a real play on each log, finds the result exactly
+    where runner.py's ``parse_driver_log`` does, and nothing where it finds nothing."""
+    logs = tmp_path / "logs.json"
+    logs.write_text(json.dumps({"sparklab_test_logs": {name: text.splitlines()
+                                                       for name, text in DRIVER_LOGS.items()}}))
+    play = tmp_path / "parse.yml"
+    play.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: " + str(tmp_path / "parsed.json") + "\n"
+        "        mode: '0600'\n        content: \"{{ dict(sparklab_test_logs.keys()"
+        " | zip(sparklab_test_logs.values() | map('sparklab.cluster.spark_wordcount_result')))"
+        " | to_json }}\"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(play),
+                          "-i", "localhost,", "-e", f"@{logs}",
+                          "-e", f"ansible_python_interpreter={sys.executable}"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    parsed = json.loads((tmp_path / "parsed.json").read_text())
+    seen = {}
+    for name, text in DRIVER_LOGS.items():
+        try:
+            seen[name] = jobs.parse_driver_log(text)
+        except jobs.ResultNotFoundError:
+            seen[name] = None
+        role = jobs.Result.from_dict(parsed[name]) if parsed[name] else None
+        assert role == seen[name], name
+    assert {name for name, result in seen.items() if result is not None} == {
+        "result among noise", "the last result wins", "indented result line"}
+    assert seen["the last result wins"].words == 4
