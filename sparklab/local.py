@@ -69,18 +69,9 @@ def _utc(epoch: float) -> str:
 
 
 def _driver_error(log: Path, tail: int = 25) -> tuple[str, list[str]]:
-    from sparklab.wordcount_app import ERROR_PREFIX
-
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     lines = text.splitlines()
-    reason = "the driver exited without a result"
-    for line in lines:
-        if line.startswith(ERROR_PREFIX + " "):
-            try:
-                reason = json.loads(line[len(ERROR_PREFIX) + 1 :]).get("error", reason)
-            except ValueError:
-                reason = line[len(ERROR_PREFIX) + 1 :]
-    return reason, lines[-tail:]
+    return contract().read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
 
 
 @dataclass
