@@ -20,7 +20,8 @@ from sparklab import settle as settle_mod
 from sparklab.config import Config, load
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
 from sparklab.interrupts import Interrupts
-from sparklab.progress import Progress, make_progress
+from sparklab.progress import Progress
+from sparklab.progress_display import make_progress
 
 
 @dataclass
