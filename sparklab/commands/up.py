@@ -30,12 +30,12 @@ def up(ctx: Context) -> int:
 
 def provisioning_verb(ctx: Context, verb: str) -> int:
     cfg = ctx.config()
-    if verb == "up":  # the node phases connect to every node; `provision` alone connects to none
-        refuse_under_emulator("up", f"{ctx.command('provision')} creates the infrastructure alone "
-                                    "there, or unset AWS_ENDPOINT_URL to use AWS")
     extra: dict[str, Any] = ctx.ansible_vars()
     lock.hold(cfg.name, verb)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
+    if verb == "up":  # the node phases connect to every node; `provision` alone connects to none
+        refuse_under_emulator("up", f"{ctx.command('provision')} creates the infrastructure alone "
+                                    "there, or unset AWS_ENDPOINT_URL to use AWS")
     if not cfg.resolved["cluster_admin_cidrs"]:
         extra["cluster_admin_cidrs"] = detect_admin_cidrs(cfg)
         ctx.say(f"admin access (SSH, API server, dashboard) from {', '.join(extra['cluster_admin_cidrs'])}")

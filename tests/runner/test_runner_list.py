@@ -60,6 +60,8 @@ def test_list_finds_the_clusters_of_the_region_by_tag_without_cluster_yml(with_a
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert re.split(r"\s{2,}", lines[0]) == ["NAME", "REGION", "NODES", "OWNER", "EXPIRES", "COST/HOUR"]
+    readme = (Path(RUNNER).parent / "README.md").read_text()
+    assert "a table `NAME  REGION  NODES  OWNER  EXPIRES  COST/HOUR`" in readme  # the README's command table
     rows = _rows(result.stdout)
     assert THERE not in rows, "a cluster of another region is listed without --all-regions"
     name, region, nodes, owner, expires, cost = rows[HERE]
