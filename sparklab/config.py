@@ -70,8 +70,8 @@ def _parse_overrides(args: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
             raise BadInput(f"{arg}: unexpected argument (fix: use --<key> <value>, e.g. --worker-count 3)")
         name, eq, value = arg[2:].partition("=")
         if not eq:
-            if i + 1 >= len(args):
-                raise BadInput(f"--{name}: missing value (fix: --{name} <value>)")
+            if i + 1 >= len(args) or args[i + 1].startswith("--"):
+                raise BadInput(missing_value(name))
             value = args[i + 1]
             i += 1
         i += 1
@@ -84,6 +84,17 @@ def _parse_overrides(args: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
         except yaml.YAMLError:
             out[key] = value
     return out, flags
+
+
+def missing_value(name: str) -> str:
+    """``--<name>`` came without a value: an unknown flag, or a configuration key missing its value."""
+    key = "cluster_" + name.replace("-", "_").removeprefix("cluster_")
+    if key in contract().SCHEMA:
+        return f"--{name}: missing value (fix: --{name} <value>)"
+    close = contract().closest_key(key)
+    fix = (f"did you mean --{close[len('cluster_'):].replace('_', '-')}?" if close
+           else "see python3 runner.py <verb> --help for the flags of a verb")
+    return f"--{name}: unknown flag (fix: {fix})"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -534,9 +534,21 @@ def read_driver_log(lines: Iterable[str]) -> dict[str, Any]:
     return found
 
 
+# How alike a mistyped key must be to a real one to be suggested (difflib's ratio, without the
+# shared cluster_ prefix, which would make any two keys look alike).
+SUGGEST_CUTOFF = 0.75
+
+
+def closest_key(name: str) -> str | None:
+    """The configuration key ``name`` (with or without ``cluster_``) was probably meant to be, if close."""
+    bare = {key[len("cluster_"):]: key for key in SCHEMA}
+    close = difflib.get_close_matches(name.removeprefix("cluster_"), list(bare), n=1, cutoff=SUGGEST_CUTOFF)
+    return bare[close[0]] if close else None
+
+
 def _unknown_key_error(name: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(SCHEMA), n=1)
-    fix = f"did you mean {close[0]}?" if close else "remove it; see cluster.example.yml for every key"
+    close = closest_key(name)
+    fix = f"did you mean {close}?" if close else "remove it; see cluster.example.yml for every key"
     return ConfigError(name, "unknown configuration key", fix)
 
 

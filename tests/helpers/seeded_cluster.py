@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-CALLER_ARN = "arn:aws:iam::123456789012:user/moto"
+CALLER_ARN = "arn:aws:sts::123456789012:user/moto"  # the emulator's caller, as STS names it
 
 
 @dataclass
@@ -74,7 +74,8 @@ def seed_cluster(endpoint_url: str, region: str, image_id: str, name: str, *, cr
             ImageId=image_id, InstanceType=itype, MinCount=1, MaxCount=1,
             NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [group],
                                 "AssociatePublicIpAddress": True}],
-            BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 30, "VolumeType": "gp3"}}],
+            BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 30, "VolumeType": "gp3",
+                                                                       "DeleteOnTermination": True}}],
             TagSpecifications=spec("instance", *extra) + spec("volume"),
         )["Instances"][0]
         cluster.nodes[node_name] = instance["InstanceId"]
