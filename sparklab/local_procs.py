@@ -42,6 +42,33 @@ def driver_env() -> dict[str, str]:
     return env
 
 
+def _processes(pids: set[int]) -> dict[int, Any]:
+    """psutil processes of the pids still running."""
+    import psutil
+
+    procs: dict[int, Any] = {}
+    for pid in pids:
+        try:
+            procs[pid] = psutil.Process(pid)
+        except psutil.Error:
+            continue
+    return procs
+
+
+def _kill_left(procs: list[Any], wait: float) -> list[int]:
+    """Wait up to ``wait`` seconds for ``procs`` to end, kill the rest; returns the pids killed."""
+    import psutil
+
+    _, alive = psutil.wait_procs(procs, timeout=wait)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(alive, timeout=5)
+    return [proc.pid for proc in alive]
+
+
 def stop_tree(root: Any, known: set[int], grace: float = STOP_GRACE_SECONDS) -> list[int]:
     """Ask the driver to cancel (SIGINT), wait, then kill whatever of its tree is left.
 
@@ -50,12 +77,7 @@ def stop_tree(root: Any, known: set[int], grace: float = STOP_GRACE_SECONDS) -> 
     """
     import psutil
 
-    procs: dict[int, Any] = {}
-    for pid in known | {root.pid}:
-        try:
-            procs[pid] = psutil.Process(pid)
-        except psutil.Error:
-            continue
+    procs = _processes(known | {root.pid})
     try:
         for child in psutil.Process(root.pid).children(recursive=True):
             procs.setdefault(child.pid, child)
@@ -65,38 +87,17 @@ def stop_tree(root: Any, known: set[int], grace: float = STOP_GRACE_SECONDS) -> 
         root.send_signal(signal.SIGINT)
     with contextlib.suppress(subprocess.TimeoutExpired):
         root.wait(timeout=grace)
-    _, alive = psutil.wait_procs(list(procs.values()), timeout=3)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            continue
-    psutil.wait_procs(alive, timeout=5)
+    killed = _kill_left(list(procs.values()), wait=3)
     if root.poll() is None:
         root.kill()
         root.wait(timeout=5)
-    return [proc.pid for proc in alive]
+    return killed
 
 
 def reap(pids: set[int], grace: float = 5.0) -> list[int]:
     """After the driver has exited: wait for what is left of its tree (the JVM leaves when the
     driver's pipe closes), then kill anything still there. Returns the pids killed."""
-    import psutil
-
-    procs = []
-    for pid in pids:
-        try:
-            procs.append(psutil.Process(pid))
-        except psutil.Error:
-            continue
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            continue
-    psutil.wait_procs(alive, timeout=5)
-    return [proc.pid for proc in alive]
+    return _kill_left(list(_processes(pids).values()), wait=grace)
 
 
 class Interrupts:

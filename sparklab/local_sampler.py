@@ -9,7 +9,6 @@ told apart (roles ``python-driver``, ``jvm``, ``python-workers``). Each sample i
 
 from __future__ import annotations
 
-import csv
 import json
 import socket
 import sys
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.monitor import CSV_FIELDS, MetricRow, Snapshot, spark_ui_progress
+from sparklab.monitor import MetricRow, Snapshot, append_metrics, spark_ui_progress
 
 SAMPLE_SECONDS = 1.0
 ROLE_DRIVER, ROLE_JVM, ROLE_WORKERS = "python-driver", "jvm", "python-workers"
@@ -115,14 +114,6 @@ class LocalSampler:
                 snap.bytes_read = None
         return snap
 
-    def _write(self, rows: list[MetricRow]) -> None:
-        new = not self.output.exists()
-        with self.output.open("a", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            if new:
-                writer.writerow(CSV_FIELDS)
-            writer.writerows(row.as_csv() for row in rows)
-
     def _loop(self) -> None:
         import psutil
 
@@ -135,7 +126,7 @@ class LocalSampler:
 
     def _sample_and_show(self) -> None:
         snap = self.sample_once()
-        self._write(snap.rows)
+        append_metrics(self.output, snap.rows)
         self.samples += 1
         self._last_sample = time.monotonic()
         if self.on_sample is not None:
@@ -145,7 +136,7 @@ class LocalSampler:
                 print(f"live view: {type(err).__name__}: {err}", file=sys.stderr)
 
     def start(self) -> LocalSampler:
-        self._write([])
+        append_metrics(self.output, [])
         self._thread = threading.Thread(target=self._loop, name="sparklab-local-sampler", daemon=True)
         self._thread.start()
         return self
