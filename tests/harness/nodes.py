@@ -507,10 +507,15 @@ def prepare_nodes(
         # /etc/kubernetes/manifests comes with the real kubelet package (kubernetes/release).
         nodeset.exec(node, "mkdir", "-p", "/srv/sparklab-harness", "/etc/kubernetes/manifests")
         docker("cp", str(git_root), f"{node.name}:/srv/sparklab-harness/git")
+        # The image's apt lists were emptied when it was built, maybe minutes ago: apt's
+        # cache_valid_time reads the folder's age, and would take the empty lists for fresh ones
+        # ("No package matching 'conntrack'"). Dated to the epoch, they are as stale as on a cloud
+        # image built days before the instance boots.
         nodeset.exec(
             node,
             "sh",
             "-c",
+            "touch -d @0 /var/lib/apt/lists && "
             "until systemctl is-system-running --quiet --wait 2>/dev/null ||"
             ' [ "$(systemctl is-system-running)" = degraded ]; do sleep 0.5; done',
             check=True,
