@@ -101,7 +101,7 @@ def split_overrides(argv: list[str], known: set[str]) -> tuple[list[str], list[s
         name = arg.split("=", 1)[0]
         if arg.startswith("--") and name not in known:
             overrides.append(arg)
-            if "=" not in arg and i + 1 < len(argv):
+            if "=" not in arg and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
                 overrides.append(argv[i + 1])
                 i += 1
         else:

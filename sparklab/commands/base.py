@@ -90,6 +90,15 @@ def resolve_credentials() -> Any:
         raise BadInput(str(exc)) from None
 
 
+def refuse_under_emulator(verb: str, fix: str = "unset AWS_ENDPOINT_URL to reach a cluster on AWS") -> None:
+    """Against an emulator the node addresses are invented: never connect to them (one line, exit 2)."""
+    endpoint = aws.emulated_endpoint()
+    if endpoint:
+        raise BadInput(f"{verb}: AWS_ENDPOINT_URL points at an emulator ({endpoint}), whose node addresses "
+                       "are invented and may belong to strangers; sparklab opens no connection to them "
+                       f"(fix: {fix})")
+
+
 def user_target(cfg: Config) -> aws.Target:
     """The user's AWS account in the configured region."""
     return aws.Target(region=cfg.region)
