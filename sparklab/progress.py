@@ -184,7 +184,8 @@ class Progress:
             self.task = TaskState(name=name, role=role, number=number, validation=validation)
             if not validation:
                 self.role.tasks += 1
-        self.on_task_start()
+        if not validation:
+            self.on_task_start()
 
     def _host_done(self, kind: str, ev: dict[str, Any]) -> None:
         host = str(ev.get("host", "?"))

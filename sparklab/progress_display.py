@@ -73,6 +73,8 @@ class RichProgress(Progress):
         task = self.task
         counter = self.counter(task)
         label = f"{counter}: {task.name}" if counter and task.name else task.name or "-"
+        if task.validation:
+            label = f"checking the arguments of role {task.role}"
         table.add_row("task", Text(label, overflow="ellipsis", no_wrap=True))
         started = len(task.started)
         table.add_row("hosts", Text(f"{len(task.done)}/{started} done" if started else "-"))
