@@ -35,3 +35,22 @@ def test_unknown_flags_in_one_line_with_close_suggestions_only(offline: Sandbox,
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.splitlines() == [line]
     assert result.stdout == ""  # rejected before anything started
+
+
+@pytest.mark.parametrize(
+    ("verb", "args", "line"),
+    [
+        # Close to list's own --all-regions, and closer to it than to any configuration key.
+        ("list", ["--all-region"], "error: --all-region: unknown flag (fix: did you mean --all-regions?)"),
+        # The misspelt flag does not swallow the next option as its value.
+        ("list", ["--all-regons", "-o", "json"], "error: --all-regons: unknown flag (fix: did you mean "
+                                                 "--all-regions?)"),
+        ("down", ["--yess"], "error: --yess: unknown flag (fix: did you mean --yes?)"),
+    ],
+)
+def test_a_misspelt_flag_of_the_verb_itself_is_suggested(offline: Sandbox, verb: str, args: list[str],
+                                                         line: str) -> None:
+    result = offline.run(verb, *args, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
