@@ -52,18 +52,22 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from pyspark.sql import SparkSession
 
+    from sparklab import spark_tuning
     from sparklab import wordcount_app as app
 
     run_dir = Path(args.run_dir)
     status = run_dir / STATUS_FILE
     _write_status(status, state="starting")
     memory_gib = max(1, min(4, int(_total_memory() * 0.4 / 1024**3)))
-    spark = (SparkSession.builder.master("local[*]").appName(f"sparklab-wordcount-local-{run_dir.name}")
-             .config("spark.driver.memory", f"{memory_gib}g")
-             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 1)))
-             .config("spark.sql.adaptive.enabled", "true").getOrCreate())
+    builder = (SparkSession.builder.master("local[*]").appName(f"sparklab-wordcount-local-{run_dir.name}")
+               .config("spark.driver.memory", f"{memory_gib}g")
+               .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.adaptive.enabled", "true"))
+    # Short-job JVM options and one shuffle partition per core (see sparklab/spark_tuning.py).
+    for key, value in spark_tuning.short_job_conf(os.cpu_count() or 1).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     _write_status(status, state="running", spark_ui=spark.sparkContext.uiWebUrl or "")
     generate = app.parse_size(args.generate) if args.generate else 0
