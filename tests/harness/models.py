@@ -193,62 +193,27 @@ class SparkOperatorModel:
                 "driverInfo": {"podName": driver},
             },
         )
+
+        def put_driver(node: str, state: dict, phase: str, conditions: list[dict] | None = None) -> None:
+            driver_pod = pod(driver, ns, {**labels, "spark-role": "driver"}, DRIVER_CONTAINER, image, node,
+                             state, phase, conditions)
+            cluster.put_object("pods", driver_pod)
+
         if self.outcome == "unschedulable":
-            unscheduled = pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                "",
-                {},
-                "Pending",
-                [
-                    {
-                        "type": "PodScheduled",
-                        "status": "False",
-                        "reason": "Unschedulable",
-                        "message": "0/3 nodes are available: 3 Insufficient cpu.",
-                    }
-                ],
-            )
-            cluster.put_object("pods", unscheduled)
+            put_driver("", {}, "Pending", [{
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient cpu.",
+            }])
             return
         if self.outcome == "image-pull-failure":
-            cluster.put_object(
-                "pods",
-                pod(
-                    driver,
-                    ns,
-                    {**labels, "spark-role": "driver"},
-                    DRIVER_CONTAINER,
-                    image,
-                    self.node,
-                    {
-                        "waiting": {
-                            "reason": "ImagePullBackOff",
-                            "message": f'Back-off pulling image "{image}"',
-                        }
-                    },
-                    "Pending",
-                    [{"type": "PodScheduled", "status": "True"}],
-                ),
-            )
+            waiting = {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+            scheduled = [{"type": "PodScheduled", "status": "True"}]
+            put_driver(self.node, {"waiting": waiting}, "Pending", scheduled)
             return
-        cluster.put_object(
-            "pods",
-            pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                self.node,
-                {"running": {"startedAt": now()}},
-                "Running",
-                [{"type": "Ready", "status": "True"}],
-            ),
-        )
+        ready = [{"type": "Ready", "status": "True"}]
+        put_driver(self.node, {"running": {"startedAt": now()}}, "Running", ready)
         self._status(cluster, kind, ns, name, {"applicationState": {"state": "RUNNING"}})
         executors = [
             f"{name}-exec-{i + 1}" for i in range(int(app["spec"].get("executor", {}).get("instances", 1)))
@@ -289,19 +254,7 @@ class SparkOperatorModel:
         }
         for executor in executors:
             cluster.delete(cluster.kind("pods"), ns, executor)
-        cluster.put_object(
-            "pods",
-            pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                self.node,
-                terminated,
-                "Succeeded" if exit_code == 0 else "Failed",
-            ),
-        )
+        put_driver(self.node, terminated, "Succeeded" if exit_code == 0 else "Failed")
         if exit_code == 0:
             final = {"applicationState": {"state": "COMPLETED"}, "terminationTime": now()}
         else:
