@@ -23,6 +23,20 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 _DAY = datetime.timedelta(days=1)
 
 
+# Key usages and key identifiers as client-go's certutil and kubeadm's pkiutil write them (the CA:
+# digital signature, key encipherment, certificate signing, a subject key id; every issued certificate:
+# digital signature and the authority key id). Python 3.13's default TLS context verifies with
+# VERIFY_X509_STRICT, which refuses a chain without them (Debian 13's python3 is 3.13).
+_CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=True, data_encipherment=False,
+    key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+)
+_LEAF_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+    key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+)
+
+
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -58,6 +72,10 @@ def _issue(
         .not_valid_before(now - _DAY)
         .not_valid_after(now + _DAY)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(_LEAF_KEY_USAGE, critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
     )
     if sans:
         names = []
@@ -122,6 +140,8 @@ class Pki:
             .not_valid_before(now - _DAY)
             .not_valid_after(now + _DAY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_CA_KEY_USAGE, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
         pki = cls(folder)

@@ -34,7 +34,10 @@ def sign(csr_pem: bytes, ca_cert: str, ca_key: str, usage: str) -> bytes:
         with open(csr, "wb") as handle:
             handle.write(csr_pem)
         with open(ext, "w") as handle:
-            handle.write(f"extendedKeyUsage={usage}\nkeyUsage=critical,digitalSignature\n")
+            handle.write(
+                f"extendedKeyUsage={usage}\nkeyUsage=critical,digitalSignature\n"
+                "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n"
+            )
         return _openssl(
             "x509",
             "-req",
