@@ -29,7 +29,7 @@ description:
     the instance and its volume through TagSpecifications, and a ClientToken derived from the request
     and the instances that exist, so a retried or resumed request cannot launch twice. Each new
     instance of a batch of several then gets its own Name tag (one CreateTags call each, the only
-    per-node call). Surplus instances (highest names first, unnamed ones before them) are terminated
+    per-node call). Surplus instances (the unnamed ones first, then the highest names) are terminated
     by one TerminateInstances call. Waits with one DescribeInstances call per poll for all instances.
   - Every instance is launched with IMDSv2 only (hop limit 1), an encrypted gp3 root volume deleted on
     termination, one network interface with a public IPv4 in O(subnet_id) and O(security_group_id)
