@@ -237,9 +237,13 @@ def _terminate_all(module, client, ids):
     _wait(module, client, ids, _all_gone, "terminate")
 
 
+def _wanted_tags(module):
+    return {str(k): str(v) for k, v in module.params["tags"].items()}
+
+
 def _launch_spec(module, role, instance_type, count, name):
     p = module.params
-    tags = dict(p["tags"], **{names.ROLE_TAG: role})
+    tags = dict(_wanted_tags(module), **{names.ROLE_TAG: role})
     if name:
         tags["Name"] = name
     tag_list = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
@@ -308,7 +312,7 @@ def _launch(module, client, spec, kept):
 
 def _retag(module, client, kept):
     """Set missing or different cluster tags on existing instances: one call per distinct change."""
-    wanted = module.params["tags"]
+    wanted = _wanted_tags(module)
     changes = {}
     for instance in kept:
         diff = {k: v for k, v in wanted.items() if names.tags_of(instance).get(k) != v}
