@@ -32,8 +32,8 @@ description:
     per-node call). Surplus instances (the unnamed ones first, then the highest names) are terminated
     by one TerminateInstances call. Waits with one DescribeInstances call per poll for all instances.
   - Every instance is launched with IMDSv2 only (hop limit 1), an encrypted gp3 root volume deleted on
-    termination, one network interface with a public IPv4 in O(subnet_id) and O(security_group_id)
-    only, no instance profile, and C(InstanceInitiatedShutdownBehavior=terminate).
+    termination, in O(subnet_id) (whose C(MapPublicIpOnLaunch) gives it a public IPv4) with
+    O(security_group_id) only, no instance profile, and C(InstanceInitiatedShutdownBehavior=terminate).
   - Existing instances are never modified, except that a missing or different cluster tag from O(tags)
     is set, one CreateTags call per distinct change.
   - With O(state=absent), every instance of the cluster is terminated by one TerminateInstances call
@@ -85,7 +85,7 @@ options:
     description: EC2 key pair of new instances.
     type: str
   subnet_id:
-    description: Subnet of new instances.
+    description: Subnet of new instances (a public IPv4 each when its C(MapPublicIpOnLaunch) is on).
     type: str
   security_group_id:
     description: The one security group of new instances.
@@ -255,15 +255,11 @@ def _launch_spec(module, role, instance_type, count, name):
         "MaxCount": count,
         "UserData": p["user_data"],
         "InstanceInitiatedShutdownBehavior": "terminate",
-        "NetworkInterfaces": [
-            {
-                "DeviceIndex": 0,
-                "SubnetId": p["subnet_id"],
-                "Groups": [p["security_group_id"]],
-                "AssociatePublicIpAddress": True,
-                "DeleteOnTermination": True,
-            }
-        ],
+        # The subnet's own MapPublicIpOnLaunch gives the public IPv4 (a NetworkInterfaces entry with
+        # AssociatePublicIpAddress would exclude SecurityGroupIds, and then moto leaves the instance's
+        # groups empty where AWS reports the interface's).
+        "SubnetId": p["subnet_id"],
+        "SecurityGroupIds": [p["security_group_id"]],
         "BlockDeviceMappings": [
             {
                 "DeviceName": p["root_device_name"],
