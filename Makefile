@@ -8,3 +8,4 @@ bench:
 	.venv/bin/python bench/bench_provision.py
 	.venv/bin/python bench/bench_nodes.py
 	.venv/bin/python bench/bench_wordcount.py
+	.venv/bin/python bench/bench_plan.py

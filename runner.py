@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sparklab front door: ``python3 runner.py <verb> [-c cluster.yml] [--key value ...]``.
 
-Verbs: plan, provision, up, down, status, wordcount, report, dashboard, kubeconfig, ssh.
+Verbs: plan, provision, up, down, status, list, wordcount, report, dashboard, kubeconfig, ssh.
 Run ``python3 runner.py --help`` for details. The code lives in the ``sparklab`` package.
 """
 

@@ -6,6 +6,8 @@ exists. Teardown itself is the playbook's job; this module never changes anythin
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,15 @@ CLUSTER_TAG = aws_scan.CLUSTER_TAG
 OWNER_TAG = aws_scan.OWNER_TAG
 EXPIRES_TAG = aws_scan.EXPIRES_TAG
 ROLE_TAG = aws_scan.ROLE_TAG
+# Either variable points EC2 at another endpoint: an emulator, whose node addresses are invented
+# (they may belong to strangers), so sparklab opens no connection to them.
+EMULATOR_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2")
+
+
+def emulated_endpoint(environ: Mapping[str, str] | None = None) -> str:
+    """The endpoint EC2 calls go to when it is not AWS (``AWS_ENDPOINT_URL`` set), else ``""``."""
+    env = os.environ if environ is None else environ
+    return next((env[k] for k in reversed(EMULATOR_ENV) if env.get(k)), "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class Inventory:
     resources: list[tuple[str, str, str]] = field(default_factory=list)  # (type, id, detail)
     expires_at: str = ""
     owner: str = ""
+    creator: str = ""
 
     @property
     def count(self) -> int:
@@ -92,6 +104,7 @@ def scan(cluster: str, target: Target) -> Inventory:
         inv.expires_at = inv.expires_at or item["expires_at"]
         if item["type"] == "instance":
             inv.owner = inv.owner or item["owner"]
+            inv.creator = inv.creator or item["creator"]
             launched = datetime.fromisoformat(item["launched"]) if item["launched"] else None
             inv.nodes.append(Node(
                 name=item["name"], instance_id=item["id"], instance_type=item["instance_type"] or "?",
@@ -102,6 +115,17 @@ def scan(cluster: str, target: Target) -> Inventory:
             inv.resources.append((item["type"], item["id"], item["detail"]))
     inv.nodes.sort(key=lambda n: (n.role != "control-plane", n.name))
     return inv
+
+
+def cluster_names(target: Target) -> list[str]:
+    """The name of every cluster with a tagged EC2 resource in the target's region (one call)."""
+    return list(aws_scan.cluster_names(target.client("ec2")))
+
+
+def enabled_regions(target: Target) -> list[str]:
+    """The regions enabled for the account (EC2 DescribeRegions without opted-out ones)."""
+    regions = target.client("ec2").describe_regions(AllRegions=False)["Regions"]
+    return sorted(r["RegionName"] for r in regions)
 
 
 def hours_running(nodes: list[Node], now: datetime | None = None) -> dict[str, float]:

@@ -38,6 +38,8 @@ from sparklab.state import write_private
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MARKER_ENV = "SPARKLAB_RUN_MARKER"
+# Announces each playbook's task ids so the progress can show "task N of M" (plugins/callback).
+TASK_PLAN_CALLBACK = "sparklab.cluster.task_plan"
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def _build_runner(spec: RunSpec, phase: Phase, index: int, vars_file: Path, mark
     scrub(env)
     env.update(base_env(spec.repo_root))
     env.update(spec.env)
+    enabled = env.get("ANSIBLE_CALLBACKS_ENABLED")
+    env["ANSIBLE_CALLBACKS_ENABLED"] = f"{enabled},{TASK_PLAN_CALLBACK}" if enabled else TASK_PLAN_CALLBACK
     env[MARKER_ENV] = marker
     return runner
 

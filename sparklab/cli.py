@@ -9,6 +9,7 @@ Exit codes come with the errors (:mod:`sparklab.errors`): 0 success, 1 a run fai
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def split_overrides(argv: list[str], known: set[str]) -> tuple[list[str], list[s
         name = arg.split("=", 1)[0]
         if arg.startswith("--") and name not in known:
             overrides.append(arg)
-            if "=" not in arg and i + 1 < len(argv):
+            if "=" not in arg and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
                 overrides.append(argv[i + 1])
                 i += 1
         else:
@@ -110,9 +111,37 @@ def split_overrides(argv: list[str], known: set[str]) -> tuple[list[str], list[s
     return own, overrides
 
 
+def misspelt_option(parser: argparse.ArgumentParser, own: list[str], overrides: list[str]) -> str | None:
+    """One line for an override closer to one of the verb's own flags than to any configuration key."""
+    verb = next((a for a in own if not a.startswith("-")), None)
+    verb_parser = next((a.choices[verb] for a in parser._actions  # no public list, as above
+                        if isinstance(a, argparse._SubParsersAction) and verb in a.choices), None)
+    if verb_parser is None:
+        return None
+    own_flags = sorted(o for o in option_strings(verb_parser) if o.startswith("--"))
+    schema = contract().SCHEMA
+    for arg in overrides:
+        name = arg.split("=", 1)[0]
+        bare = name[2:].replace("-", "_").removeprefix("cluster_")
+        if not arg.startswith("--") or f"cluster_{bare}" in schema:
+            continue
+        close = difflib.get_close_matches(name, own_flags, n=1, cutoff=contract().SUGGEST_CUTOFF)
+        if not close:
+            continue
+        key = contract().closest_key(bare)
+        key_score = difflib.SequenceMatcher(None, bare, key.removeprefix("cluster_")).ratio() if key else 0.0
+        if difflib.SequenceMatcher(None, name, close[0]).ratio() >= key_score:
+            return f"{name}: unknown flag (fix: did you mean {close[0]}?)"
+    return None
+
+
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = build_parser()
     own, overrides = split_overrides(argv, option_strings(parser))
+    wrong = misspelt_option(parser, own, overrides)
+    if wrong:
+        error(wrong)
+        raise SystemExit(2)
     args = parser.parse_args(own)
     args.yes = getattr(args, "yes", False)
     return args, overrides

@@ -7,12 +7,6 @@ imports it by file path so runner.py needs no installed collection.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
-import json
-import re
-import shlex
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from sparklab.config_fix import explain, validate_offline
 from sparklab.errors import BadInput
 from sparklab.shared import contract
 
@@ -75,8 +70,8 @@ def _parse_overrides(args: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
             raise BadInput(f"{arg}: unexpected argument (fix: use --<key> <value>, e.g. --worker-count 3)")
         name, eq, value = arg[2:].partition("=")
         if not eq:
-            if i + 1 >= len(args):
-                raise BadInput(f"--{name}: missing value (fix: --{name} <value>)")
+            if i + 1 >= len(args) or args[i + 1].startswith("--"):
+                raise BadInput(missing_value(name))
             value = args[i + 1]
             i += 1
         i += 1
@@ -89,6 +84,17 @@ def _parse_overrides(args: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
         except yaml.YAMLError:
             out[key] = value
     return out, flags
+
+
+def missing_value(name: str) -> str:
+    """``--<name>`` came without a value: an unknown flag, or a configuration key missing its value."""
+    key = "cluster_" + name.replace("-", "_").removeprefix("cluster_")
+    if key in contract().SCHEMA:
+        return f"--{name}: missing value (fix: --{name} <value>)"
+    close = contract().closest_key(key)
+    fix = (f"did you mean --{close[len('cluster_'):].replace('_', '-')}?" if close
+           else "see python3 runner.py <verb> --help for the flags of a verb")
+    return f"--{name}: unknown flag (fix: {fix})"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -172,126 +178,13 @@ def load(config_path: str | None, overrides: list[str] | dict[str, Any] | None =
                            "(fix: see cluster.example.yml)")
     mod = schema()
     try:
-        resolved, warnings = _validate(mod, given, environ)
+        resolved, warnings = validate_offline(mod, given, environ)
     except mod.ConfigError as exc:
         raise BadInput(explain(mod, exc, given, origins, environ)) from None
     user_keys = {k: v for k, v in given.items() if k in mod.SCHEMA}
     # Hand Ansible the normalised values of the keys the user set (e.g. "3" -> 3).
     normalised = {k: resolved[k] for k in user_keys}
     return Config(given=normalised, resolved=resolved, source=source, warnings=list(warnings))
-
-
-def known_regions() -> frozenset[str]:
-    """Every region in botocore's own partition data (offline: a file in the installed botocore)."""
-    import botocore
-
-    path = Path(botocore.__file__).parent / "data" / "partitions.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return frozenset(name for part in data["partitions"] for name in part["regions"] if "global" not in name)
-
-
-def _validate(mod: ModuleType, given: dict[str, Any],
-              environ: dict[str, str] | None) -> tuple[dict[str, Any], list[str]]:
-    """The shared schema's checks, then the region against botocore's list (no network)."""
-    resolved, warnings = mod.validate(given, environ)
-    region = resolved["cluster_aws_region"]
-    if region not in known_regions():
-        import botocore
-
-        problem = f"is not an AWS region known to botocore {botocore.__version__}, got {region!r}"
-        raise mod.ConfigError("cluster_aws_region", problem, mod.SCHEMA["cluster_aws_region"].fix)
-    return resolved, warnings
-
-
-def _name_from(value: Any) -> list[Any]:
-    slug = re.sub(r"[^a-z0-9-]+", "-", str(value).lower())
-    slug = re.sub(r"-{2,}", "-", re.sub(r"^[^a-z]+", "", slug))[:24].strip("-")
-    return [slug] if slug else []
-
-
-def _cidr_from(value: Any) -> list[Any]:
-    try:
-        return [str(ipaddress.ip_network(str(value), strict=False))]
-    except ValueError:
-        return []
-
-
-def _int_from(key: Any) -> Callable[[Any], list[Any]]:
-    def candidates(value: Any) -> list[Any]:
-        try:
-            return [min(max(int(str(value).strip()), key.minimum), key.maximum)]
-        except ValueError:
-            return []
-
-    return candidates
-
-
-# Values tried, in order, as the fix for a bad value: derived from it first, then the default.
-_ALTERNATIVES = {
-    "cluster_pod_cidr": ["10.244.0.0/16", "172.16.0.0/16", "192.168.0.0/16"],
-    "cluster_service_cidr": ["10.96.0.0/12", "172.20.0.0/16", "192.168.128.0/17"],
-}
-
-
-def _candidates(mod: ModuleType, key: str, value: Any) -> list[Any]:
-    spec = mod.SCHEMA.get(key)
-    if spec is None or value is None:
-        return []
-    found: list[Any] = []
-    if key == "cluster_name":
-        found += _name_from(value)
-    elif key == "cluster_aws_region":
-        found += difflib.get_close_matches(str(value), sorted(known_regions()), n=3)
-    elif key.endswith("_cidr"):
-        found += _cidr_from(value)
-    elif spec.kind == "int":
-        found += _int_from(spec)(value)
-    found += [spec.default] if spec.default is not None else []
-    found += _ALTERNATIVES.get(key, [])
-    if key == "cluster_name":
-        found.append("spark-lab")
-    return found
-
-
-def suggest(mod: ModuleType, key: str, given: dict[str, Any], environ: dict[str, str] | None) -> Any:
-    """A value of ``key`` that passes its checks with the rest of ``given``; None if none found."""
-    for candidate in _candidates(mod, key, given.get(key)):
-        if candidate == given.get(key):
-            continue
-        try:
-            _validate(mod, {**given, key: candidate}, environ)
-        except mod.ConfigError as exc:
-            if exc.key == key:
-                continue
-        return candidate
-    return None
-
-
-def _as_flag_value(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ",".join(str(v) for v in value) + "]"
-    return str(value)
-
-
-def explain(mod: ModuleType, exc: Any, given: dict[str, Any], origins: dict[str, str],
-            environ: dict[str, str] | None) -> str:
-    """One line: the key, the problem, where the value came from, and a fix with a value that passes."""
-    key = exc.key
-    origin = origins.get(key)
-    fix = exc.fix
-    value = suggest(mod, key, given, environ) if key in mod.SCHEMA else None
-    if origin is None:
-        spec = mod.SCHEMA.get(key)
-        where = " (the default)" if spec is not None and not spec.required and key not in given else ""
-    elif origin.startswith("--"):
-        where = f" (from {origin})"
-        if value is not None:
-            fix = f"use {origin} {shlex.quote(_as_flag_value(value))}"
-    else:
-        where = f" ({origin})"
-        if value is not None:
-            fix = f"set {key}: {json.dumps(value)} {origin}"
-    return f"{key}: {exc.problem}{where} (fix: {fix})"
 
 
 def detect_admin_cidrs(config: Config) -> list[str]:

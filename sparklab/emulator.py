@@ -21,6 +21,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 CANONICAL_OWNER_ID = "099720109477"
@@ -32,6 +33,10 @@ SSM_UBUNTU_PARAMETERS = {
 }
 _CODENAMES = {"24.04": "noble", "22.04": "jammy"}
 _VOLUME_KIND = {"24.04": "hvm-ssd-gp3", "22.04": "hvm-ssd"}
+# Folder whose sitecustomize.py shortens two amazon.aws modules' fixed pauses (see its docstring);
+# SPARKLAB_EMULATOR_KEEP_PAUSES=1 keeps them (bench/bench_plan.py compares both).
+SITE_DIR = Path(__file__).resolve().parent / "emulator_site"
+KEEP_PAUSES_ENV = "SPARKLAB_EMULATOR_KEEP_PAUSES"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -68,6 +73,9 @@ class Emulator:
         if self.host not in ("127.0.0.1", "localhost"):
             raise ValueError("the emulator listens on 127.0.0.1 only")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto would otherwise load thousands of Amazon's own images into each region; sparklab
+        # looks up only the Canonical images seeded below.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self.port = self.port or free_port(self.host)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
@@ -104,6 +112,18 @@ class Emulator:
         """Environment variables that point botocore (and Ansible's AWS modules) at the emulator."""
         env = dict(FAKE_CREDENTIALS)
         env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        return env
+
+    def playbook_env(self) -> dict[str, str]:
+        """Environment for a playbook run against the emulator (no credentials: they come apart).
+
+        The AWS endpoint, with the user's per-service endpoint overrides pointed here too, and the
+        folder that shortens the fixed consistency pauses of two AWS modules (``SITE_DIR``).
+        """
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url}
+        env.update({k: self.endpoint_url for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")})
+        if os.environ.get(KEEP_PAUSES_ENV) != "1":
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(SITE_DIR), os.environ.get("PYTHONPATH"))))
         return env
 
     def publish_newer_ubuntu_ami(self, region: str, release: str = "24.04") -> str:

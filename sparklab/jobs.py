@@ -1,4 +1,4 @@
-"""WordCount runs: run ids, result folders, inputs for the job and the result it logs.
+"""WordCount runs: run ids, result folders and the inputs for the job.
 
 The job on the cluster never holds AWS credentials. Everything it reads or writes in S3 goes
 through short-lived presigned URLs made here with the user's own credentials:
@@ -29,10 +29,14 @@ import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The result the job logs is read in sparklab.job_result; its names stay importable from here.
+from sparklab.job_result import Result as Result
+from sparklab.job_result import ResultNotFoundError as ResultNotFoundError
+from sparklab.job_result import parse_driver_log as parse_driver_log
 from sparklab.shared import contract
 from sparklab.state import ClusterState
 from sparklab.wordcount_app import parse_size
@@ -40,8 +44,6 @@ from sparklab.wordcount_app import parse_size
 # Shared with the spark_wordcount role: defined once in plugins/module_utils/cluster_config.py.
 RUN_ID_PATTERN = re.compile(contract().RUN_ID_PATTERN)
 APP_NAME_PREFIX = contract().JOB_APP_NAME_PREFIX
-RESULT_PREFIX = contract().JOB_RESULT_PREFIX
-ERROR_PREFIX = contract().JOB_ERROR_PREFIX
 DEFAULT_URL_EXPIRY_SECONDS = 3600
 DEFAULT_OUTPUT_PARTS = 4
 JOB_VARS_FILE = "job-vars.json"
@@ -49,10 +51,6 @@ JOB_VARS_FILE = "job-vars.json"
 
 class InputError(ValueError):
     """A job input the user gave cannot be used; the message says how to fix it."""
-
-
-class ResultNotFoundError(ValueError):
-    """The driver log holds no result line (the job failed or did not finish)."""
 
 
 # --------------------------------------------------------------------------- runs and folders
@@ -254,60 +252,3 @@ def collect_counts(s3_client: Any, bucket: str, keys: Sequence[str], dest: Path)
         writer.writerow(["word", "count"])
         writer.writerows(rows)
     return len(rows)
-
-
-# --------------------------------------------------------------------------- the result
-@dataclass
-class Result:
-    """What the job reports in its driver log."""
-
-    top: list[tuple[str, int]]
-    lines: int
-    words: int
-    distinct_words: int
-    bytes: int
-    elapsed_seconds: float
-    started_at: str
-    finished_at: str
-    inputs: int = 0
-    splits: int = 0
-    output: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Result:
-        return cls(
-            top=[(str(word), int(count)) for word, count in data.get("top", [])],
-            lines=int(data["lines"]), words=int(data["words"]), distinct_words=int(data["distinct_words"]),
-            bytes=int(data["bytes"]), elapsed_seconds=float(data["elapsed_seconds"]),
-            started_at=str(data["started_at"]), finished_at=str(data["finished_at"]),
-            inputs=int(data.get("inputs", 0)), splits=int(data.get("splits", 0)),
-            output=dict(data.get("output", {})),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["top"] = [list(item) for item in self.top]
-        return data
-
-
-def parse_driver_log(text: str) -> Result:
-    """Find the job's ``<RESULT_PREFIX> {json}`` line in a driver log (the last one wins)."""
-    result_line = error_line = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(RESULT_PREFIX + " "):
-            result_line = stripped[len(RESULT_PREFIX) + 1 :]
-        elif stripped.startswith(ERROR_PREFIX + " "):
-            error_line = stripped[len(ERROR_PREFIX) + 1 :]
-    if result_line is None:
-        if error_line is not None:
-            try:
-                reason = json.loads(error_line).get("error", error_line)
-            except json.JSONDecodeError:
-                reason = error_line
-            raise ResultNotFoundError(f"the job failed: {reason}")
-        raise ResultNotFoundError(f"no {RESULT_PREFIX} line in the driver log: the job did not finish")
-    try:
-        return Result.from_dict(json.loads(result_line))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise ResultNotFoundError(f"unreadable {RESULT_PREFIX} line: {err}") from None

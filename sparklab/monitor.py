@@ -153,6 +153,17 @@ def read_metrics_csv(path: Path) -> list[MetricRow]:
                           int(r["memory_bytes"])) for r in csv.DictReader(handle)]
 
 
+def append_metrics(path: Path, rows: list[MetricRow]) -> None:
+    """Append ``rows`` to ``metrics.csv`` at ``path``, with the header first when it is new."""
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        if new:
+            writer.writerow(CSV_FIELDS)
+        writer.writerows(row.as_csv() for row in rows)
+
+
 @dataclass
 class SamplerStats:
     samples: int = 0
@@ -225,15 +236,8 @@ class Sampler:
         return node_rows(nodes.get("items", []), now) + pod_rows(pods.get("items", []), self.app_name, now)
 
     def _write(self, rows: list[MetricRow]) -> None:
-        if self.output is None:
-            return
-        new = not self.output.exists()
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        with self.output.open("a", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            if new:
-                writer.writerow(CSV_FIELDS)
-            writer.writerows(row.as_csv() for row in rows)
+        if self.output is not None:
+            append_metrics(self.output, rows)
 
     def _tick(self) -> None:
         try:

@@ -1,16 +1,26 @@
 """Progress display driven by ansible-runner events.
 
-On a terminal: a live ``rich`` panel with the phase, the current task, hosts done out of hosts
-started, and the elapsed time. Elsewhere (CI logs, pipes): plain, timestamped lines. With
-``verbose`` the Ansible output itself is streamed as well.
+Milestones (both modes): one line per finished role and per finished phase, with the clock time and
+the duration, e.g. ``2026-11-30 15:02:11 [ok] role aws_network done in 14.1s (9 tasks)``.
+On a terminal: a live ``rich`` line under them with the phase, "task N of M", the current task,
+hosts done of hosts started, and the elapsed time. Elsewhere (CI logs, pipes): one plain line per
+finished task. The argument validation Ansible adds to each role is neither shown nor counted.
+With ``verbose`` the Ansible output itself is streamed as well.
+
+"task N of M": M comes from the ``task_plan`` callback (plugins/callback/task_plan.py), which
+prints the ids of the tasks each play will run when the playbook starts; N is the position of the
+current task in that list. Tasks a ``when`` skips count (they are reported as skipped), ``rescue``
+tasks and handlers do not.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 _DONE_EVENTS = {
@@ -19,11 +29,18 @@ _DONE_EVENTS = {
     "runner_on_skipped": "skipped",
     "runner_on_unreachable": "unreachable",
 }
+TASK_PLAN_MARKER = "SPARKLAB_TASK_PLAN "
+_VALIDATION = ("validate_argument_spec", "ansible.builtin.validate_argument_spec")
+_GATHER = ("gather_facts", "ansible.builtin.gather_facts", "setup", "ansible.builtin.setup")
 
 
 @dataclass
 class TaskState:
     name: str = ""
+    role: str = ""
+    number: int = 0  # position in the phase's task plan; 0 when not planned
+    validation: bool = False
+    started_at: float = field(default_factory=time.monotonic)
     started: set[str] = field(default_factory=set)
     done: dict[str, str] = field(default_factory=dict)
 
@@ -35,10 +52,41 @@ class TaskState:
     def failed(self) -> int:
         return sum(1 for s in self.done.values() if s in ("failed", "unreachable"))
 
+    def outcome(self) -> str:
+        """``changed``, ``ok``, ``skipped`` or ``failed`` for one host; counts for several."""
+        if not self.done:  # a meta task such as refresh_inventory reports no host
+            return "done"
+        if len(self.done) == 1:
+            return next(iter(self.done.values()))
+        counts: dict[str, int] = {}
+        for status in self.done.values():
+            counts[status] = counts.get(status, 0) + 1
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        return f"{len(self.done)}/{len(self.started)} hosts: {parts}"
+
+
+@dataclass
+class RoleState:
+    name: str = ""
+    started_at: float = 0.0
+    tasks: int = 0
+    failed: bool = False
+
+
+def fmt_seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    return f"{whole // 60}m{whole % 60:02d}s"
+
 
 def _fmt_elapsed(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
+
+
+def _clock() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class Progress:
@@ -51,7 +99,12 @@ class Progress:
         self.phase_index = 0
         self.phase_total = 0
         self.task = TaskState()
+        self.role = RoleState()
         self.failures: list[str] = []
+        self.plan: dict[str, int] = {}  # task id -> position in the phase
+        self.gathers: dict[str, int] = {}  # play id -> position of its fact gathering
+        self.task_total = 0
+        self.phase_counts: dict[str, int] = {}
         self.started_at = time.monotonic()
         self.phase_started_at = self.started_at
         self._lock = threading.Lock()
@@ -60,12 +113,15 @@ class Progress:
     def start_phase(self, name: str, index: int, total: int) -> None:
         with self._lock:
             self.phase, self.phase_index, self.phase_total = name, index, total
-            self.task = TaskState()
+            self.task, self.role = TaskState(), RoleState()
+            self.plan, self.gathers, self.task_total = {}, {}, 0
+            self.phase_counts = {"tasks": 0, "changed": 0, "failed": 0}
             self.phase_started_at = time.monotonic()
         self.on_phase_start()
 
     def end_phase(self, status: str) -> None:
         self._finish_task()
+        self._finish_role()
         self.on_phase_end(status)
 
     def close(self) -> None:
@@ -80,29 +136,71 @@ class Progress:
         """ansible-runner event handler; returns True so the event is also kept on disk."""
         kind = data.get("event", "")
         ev = data.get("event_data") or {}
-        if self.verbose and data.get("stdout"):
-            self.stream(str(data["stdout"]))
+        stdout = str(data.get("stdout") or "")
+        if TASK_PLAN_MARKER in stdout:
+            self._read_plan(stdout)
+            return True
+        if self.verbose and stdout:
+            self.stream(stdout)
         if kind == "playbook_on_task_start":
-            self._finish_task()
-            with self._lock:
-                self.task = TaskState(name=str(ev.get("task") or ev.get("name") or ""))
-            self.on_task_start()
+            self._start_task(ev)
         elif kind == "runner_on_start":
             with self._lock:
                 self.task.started.add(str(ev.get("host", "?")))
         elif kind in _DONE_EVENTS:
-            host = str(ev.get("host", "?"))
-            status = _DONE_EVENTS[kind]
-            if status == "ok" and (ev.get("res") or {}).get("changed"):
-                status = "changed"
-            if status == "failed" and ev.get("ignore_errors"):
-                status = "ok"
-            with self._lock:
-                self.task.started.add(host)
-                self.task.done[host] = status
-            if status in ("failed", "unreachable"):
-                self._record_failure(host, ev)
+            self._host_done(kind, ev)
         return True
+
+    def _read_plan(self, stdout: str) -> None:
+        try:
+            plays = json.loads(stdout.split(TASK_PLAN_MARKER, 1)[1].strip().splitlines()[0])["plays"]
+        except (ValueError, KeyError, IndexError):
+            return
+        position = 0
+        with self._lock:
+            for play in plays:
+                if play.get("gather"):
+                    position += 1
+                    self.gathers[str(play.get("play"))] = position
+                for task_id in play.get("tasks", []):
+                    position += 1
+                    self.plan[str(task_id)] = position
+            self.task_total = position
+
+    def _start_task(self, ev: dict[str, Any]) -> None:
+        self._finish_task()
+        action = str(ev.get("task_action") or ev.get("resolved_action") or "")
+        name = str(ev.get("task") or ev.get("name") or "")
+        number = self.plan.get(str(ev.get("task_uuid")), 0)
+        if not number and action in _GATHER:
+            number = self.gathers.get(str(ev.get("play_uuid")), 0)
+        role = str(ev.get("role") or "")
+        if role != self.role.name:
+            self._finish_role()
+            with self._lock:
+                self.role = RoleState(name=role, started_at=time.monotonic())
+        validation = action in _VALIDATION and name.startswith("Validating arguments against arg spec")
+        with self._lock:
+            self.task = TaskState(name=name, role=role, number=number, validation=validation)
+            if not validation:
+                self.role.tasks += 1
+        if not validation:
+            self.on_task_start()
+
+    def _host_done(self, kind: str, ev: dict[str, Any]) -> None:
+        host = str(ev.get("host", "?"))
+        status = _DONE_EVENTS[kind]
+        if status == "ok" and (ev.get("res") or {}).get("changed"):
+            status = "changed"
+        if status == "failed" and ev.get("ignore_errors"):
+            status = "ok"
+        with self._lock:
+            self.task.started.add(host)
+            self.task.done[host] = status
+        if status in ("failed", "unreachable"):
+            with self._lock:
+                self.role.failed = True
+            self._record_failure(host, ev)
 
     def _record_failure(self, host: str, ev: dict[str, Any]) -> None:
         res = ev.get("res") or {}
@@ -114,16 +212,56 @@ class Progress:
     def _finish_task(self) -> None:
         with self._lock:
             task, self.task = self.task, TaskState()
+            if task.name and not task.validation:
+                self.phase_counts["tasks"] = self.phase_counts.get("tasks", 0) + 1
+                self.phase_counts["changed"] = self.phase_counts.get("changed", 0) + int(task.changed > 0)
+                self.phase_counts["failed"] = self.phase_counts.get("failed", 0) + int(task.failed > 0)
         if task.name:
             self.on_task_end(task)
 
+    def _finish_role(self) -> None:
+        with self._lock:
+            role, self.role = self.role, RoleState()
+        if role.name and role.tasks:
+            self.on_role_end(role)
+
+    # Text ----------------------------------------------------------------------------------
     def elapsed(self) -> str:
         return _fmt_elapsed(time.monotonic() - self.started_at)
+
+    def counter(self, task: TaskState | None = None) -> str:
+        """``task 7 of 52`` (or ``task 7``) for ``task`` or the current task."""
+        task = task or self.task
+        if not task.number:
+            return ""
+        return f"task {task.number} of {self.task_total}" if self.task_total else f"task {task.number}"
+
+    def milestone(self, mark: str, text: str) -> str:
+        return f"{_clock()} [{mark}] {text}"
+
+    def role_line(self, role: RoleState) -> str:
+        took = fmt_seconds(time.monotonic() - role.started_at)
+        state = "failed after" if role.failed else "done in"
+        plural = "s" if role.tasks != 1 else ""
+        return self.milestone("!!" if role.failed else "ok",
+                              f"{self.phase}: role {role.name} {state} {took} ({role.tasks} task{plural})")
+
+    def phase_line(self, status: str) -> str:
+        took = fmt_seconds(time.monotonic() - self.phase_started_at)
+        counts = self.phase_counts
+        summary = f"{counts.get('tasks', 0)} tasks, {counts.get('changed', 0)} changed"
+        if counts.get("failed"):
+            summary += f", {counts['failed']} failed"
+        word = "done in" if status == "successful" else f"{status} after"
+        phase = f"phase {self.phase_index}/{self.phase_total} {self.phase}"
+        return self.milestone("ok" if status == "successful" else "!!", f"{phase} {word} {took} ({summary})")
 
     # Hooks ---------------------------------------------------------------------------------
     def on_phase_start(self) -> None: ...
 
     def on_phase_end(self, status: str) -> None: ...
+
+    def on_role_end(self, role: RoleState) -> None: ...
 
     def on_task_start(self) -> None: ...
 
@@ -133,89 +271,3 @@ class Progress:
 
     def stream(self, text: str) -> None:
         print(text, file=self.out, flush=True)
-
-
-class PlainProgress(Progress):
-    """One line per phase and per task, for logs and pipes."""
-
-    def _line(self, text: str) -> None:
-        print(f"[{self.elapsed():>6}] {text}", file=self.out, flush=True)
-
-    def on_phase_start(self) -> None:
-        self._line(f"phase {self.phase_index}/{self.phase_total}: {self.phase}")
-
-    def on_phase_end(self, status: str) -> None:
-        took = _fmt_elapsed(time.monotonic() - self.phase_started_at)
-        self._line(f"phase {self.phase}: {status} in {took}")
-
-    def on_task_start(self) -> None:
-        if not self.verbose:
-            self._line(f"{self.phase} | {self.task.name}")
-
-    def on_task_end(self, task: TaskState) -> None:
-        if task.started and not self.verbose:
-            self._line(f"{self.phase} | {task.name}: {len(task.done)}/{len(task.started)} hosts done"
-                       f"{f', {task.changed} changed' if task.changed else ''}"
-                       f"{f', {task.failed} failed' if task.failed else ''}")
-
-    def on_failure(self, line: str) -> None:
-        self._line(f"FAILED {line}")
-
-
-class RichProgress(Progress):
-    """A live panel on a terminal."""
-
-    def __init__(self, out: TextIO | None = None, verbose: bool = False) -> None:
-        super().__init__(out, verbose)
-        from rich.console import Console
-        from rich.live import Live
-
-        self.console = Console(file=self.out)
-        self._done_phases: list[str] = []
-        self.live = Live(console=self.console, get_renderable=self._render, refresh_per_second=4,
-                         transient=True)
-        self.live.start()
-        self._open = True
-
-    def _render(self) -> Any:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        phase = f"{self.phase} ({self.phase_index}/{self.phase_total})" if self.phase else "starting"
-        table.add_row("phase", Text(phase))
-        table.add_row("task", Text(self.task.name or "-", overflow="ellipsis", no_wrap=True))
-        started = len(self.task.started)
-        table.add_row("hosts", Text(f"{len(self.task.done)}/{started} done" if started else "-"))
-        table.add_row("elapsed", Text(self.elapsed()))
-        return table
-
-    def message(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
-
-    def stream(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
-
-    def on_phase_end(self, status: str) -> None:
-        took = _fmt_elapsed(time.monotonic() - self.phase_started_at)
-        mark = "done" if status == "successful" else status
-        self.console.print(f"phase {self.phase_index}/{self.phase_total} {self.phase}: {mark} in {took}",
-                           highlight=False, markup=False)
-
-    def on_failure(self, line: str) -> None:
-        self.console.print(f"FAILED {line}", style="red", highlight=False, markup=False)
-
-    def close(self) -> None:
-        if self._open:
-            self.live.stop()
-            self._open = False
-
-
-def make_progress(verbose: bool = False, out: TextIO | None = None, force_plain: bool = False) -> Progress:
-    """A live display on a terminal, plain lines anywhere else."""
-    stream = out or sys.stdout
-    if not force_plain and stream.isatty():
-        return RichProgress(stream, verbose)
-    return PlainProgress(stream, verbose)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.jobs import Result, ResultNotFoundError, parse_driver_log
+from sparklab.job_result import Result, ResultNotFoundError, parse_driver_log
 from sparklab.monitor import MetricRow, read_metrics_csv
 
 GIB = 1024**3

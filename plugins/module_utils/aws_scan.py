@@ -154,6 +154,15 @@ def scan(
     return scan_ec2(ec2, cluster, retry) + scan_bucket(s3, cluster, account, region, retry)
 
 
+def cluster_names(ec2: Any, retry: Any = None) -> list[str]:
+    """Every cluster name on an EC2 resource tagged ``sparklab:cluster`` in the client's region."""
+    retry = retry or (lambda f: f)
+    filters = [{"Name": "key", "Values": [CLUSTER_TAG]}]
+    pages = retry(lambda: ec2.get_paginator("describe_tags").paginate(Filters=filters).build_full_result())()
+    tags = pages.get("Tags", [])
+    return sorted({t["Value"] for t in tags if t.get("Key") == CLUSTER_TAG and t.get("Value")})
+
+
 def earliest(values: list[str]) -> str:
     """The earliest non-empty ISO timestamp (``never`` sorts after any date)."""
     dates = sorted(v for v in values if v and v != "never")

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import os
 import re
 import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -494,9 +495,60 @@ def run_folder_name(run_id: str, verb: str = "") -> str:
     return f"{run_id}-{verb}" if verb else run_id
 
 
+def read_driver_log(lines: Iterable[str]) -> dict[str, Any]:
+    """What the WordCount driver reported in its log, for the role and for runner.py alike.
+
+    The result is the JSON object of the last ``JOB_RESULT_PREFIX`` line; the error, the ``error``
+    of the last ``JOB_ERROR_PREFIX`` line (its text when it is not JSON). Returns ``{"result": dict
+    or None, "error": str or None, "problem": ""}``, ``problem`` saying in one line why there is no
+    result when there is none.
+    """
+    result_line = error_line = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(JOB_RESULT_PREFIX + " "):
+            result_line = stripped[len(JOB_RESULT_PREFIX) + 1 :]
+        elif stripped.startswith(JOB_ERROR_PREFIX + " "):
+            error_line = stripped[len(JOB_ERROR_PREFIX) + 1 :]
+    error = None
+    if error_line is not None:
+        try:
+            parsed = json.loads(error_line)
+        except ValueError:
+            parsed = None
+        error = str(parsed.get("error", error_line)) if isinstance(parsed, dict) else error_line
+    found: dict[str, Any] = {"result": None, "error": error, "problem": ""}
+    if result_line is None:
+        found["problem"] = (f"the job failed: {error}" if error is not None
+                            else f"no {JOB_RESULT_PREFIX} line in the driver log: the job did not finish")
+        return found
+    try:
+        result = json.loads(result_line)
+    except ValueError as err:
+        found["problem"] = f"unreadable {JOB_RESULT_PREFIX} line: {err}"
+        return found
+    if not isinstance(result, dict):
+        found["problem"] = f"unreadable {JOB_RESULT_PREFIX} line: not a JSON object"
+        return found
+    found["result"] = result
+    return found
+
+
+# How alike a mistyped key must be to a real one to be suggested (difflib's ratio, without the
+# shared cluster_ prefix, which would make any two keys look alike).
+SUGGEST_CUTOFF = 0.75
+
+
+def closest_key(name: str) -> str | None:
+    """The configuration key ``name`` (with or without ``cluster_``) was probably meant to be, if close."""
+    bare = {key[len("cluster_"):]: key for key in SCHEMA}
+    close = difflib.get_close_matches(name.removeprefix("cluster_"), list(bare), n=1, cutoff=SUGGEST_CUTOFF)
+    return bare[close[0]] if close else None
+
+
 def _unknown_key_error(name: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(SCHEMA), n=1)
-    fix = f"did you mean {close[0]}?" if close else "remove it; see cluster.example.yml for every key"
+    close = closest_key(name)
+    fix = f"did you mean {close}?" if close else "remove it; see cluster.example.yml for every key"
     return ConfigError(name, "unknown configuration key", fix)
 
 

@@ -39,17 +39,27 @@ class Verb:
         return getattr(importlib.import_module(f"sparklab.commands.{module}"), function)
 
 
+OUTPUT = Arg(("-o", "--output"), {"choices": ("text", "json"), "default": "text",
+                                  "help": "text (default) or json (stable keys for scripts; see the README)"})
+
 VERBS: tuple[Verb, ...] = (
     Verb("plan", "show what `up` would create and cost, using a local AWS emulator (no account)",
          "plan:plan"),
     Verb("provision", "create the AWS infrastructure only", "up:provision"),
     Verb("up", "provision, prepare nodes, create the cluster, install add-ons (re-run to resume)",
          "up:up"),
-    Verb("down", "delete everything tagged for the cluster, then audit that nothing is left", "down:down",
+    Verb("down", "show what is tagged for the cluster, delete it, then audit that nothing is left",
+         "down:down",
          args=(Arg(("-y", "--yes"), {"action": "store_true", "help": "do not ask for confirmation"}),
                Arg(("--other-owner",), {"action": "store_true",
                                         "help": "also delete a cluster created by another identity"}))),
-    Verb("status", "what exists, node readiness, expiry, cost so far", "status:status"),
+    Verb("status", "what exists, node readiness, expiry, cost so far", "status:status", args=(OUTPUT,)),
+    Verb("list", "every sparklab cluster in the region (or all regions), with owner, nodes, expiry, cost",
+         "clusters:list_clusters", args=(
+             Arg(("--all-regions",), {"action": "store_true",
+                                      "help": "every region enabled for the account"}),
+             OUTPUT,
+         )),
     Verb("wordcount", "run the Spark WordCount job while sampling CPU/memory, then report",
          "wordcount:wordcount", args=(
              Arg(("--input",), {"action": "append", "default": [], "metavar": "SRC",

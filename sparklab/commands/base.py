@@ -20,7 +20,8 @@ from sparklab import settle as settle_mod
 from sparklab.config import Config, load
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
 from sparklab.interrupts import Interrupts
-from sparklab.progress import Progress, make_progress
+from sparklab.progress import Progress
+from sparklab.progress_display import make_progress
 
 
 @dataclass
@@ -87,6 +88,15 @@ def resolve_credentials() -> Any:
         return credentials.resolve()
     except credentials.CredentialsMissing as exc:
         raise BadInput(str(exc)) from None
+
+
+def refuse_under_emulator(verb: str, fix: str = "unset AWS_ENDPOINT_URL to reach a cluster on AWS") -> None:
+    """Against an emulator the node addresses are invented: never connect to them (one line, exit 2)."""
+    endpoint = aws.emulated_endpoint()
+    if endpoint:
+        raise BadInput(f"{verb}: AWS_ENDPOINT_URL points at an emulator ({endpoint}), whose node addresses "
+                       "are invented and may belong to strangers; sparklab opens no connection to them "
+                       f"(fix: {fix})")
 
 
 def user_target(cfg: Config) -> aws.Target:

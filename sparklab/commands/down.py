@@ -5,18 +5,48 @@ from __future__ import annotations
 import getpass
 import sys
 
-from sparklab import lock
+from sparklab import aws, lock
 from sparklab.commands.base import Context, describe_existing, resolve_credentials, run_playbooks, user_target
 from sparklab.config import Config
 from sparklab.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
 from sparklab.state import ClusterState
 
 
+def preview(ctx: Context, cfg: Config, target: aws.Target) -> None:
+    """What ``down`` will delete, by resource type with counts and names or ids (one scan by tag)."""
+    try:
+        inv = aws.scan(cfg.name, target)
+    except Exception as exc:  # the teardown playbook scans again; say so and go on
+        ctx.say(f"could not list what will be deleted ({type(exc).__name__}); the teardown scans again")
+        return
+    if inv.count == 0:
+        ctx.say(f"nothing tagged sparklab:cluster={cfg.name} exists in {cfg.region}; "
+                "the teardown checks again and removes any leftover")
+        return
+    ctx.say(f"down will delete {inv.count} resources of cluster {cfg.name} in {cfg.region}:")
+    for line in grouped(inv):
+        ctx.say(line)
+
+
+def grouped(inv: aws.Inventory) -> list[str]:
+    """``  <count> <type>: <name or id>, ...``, instances first, then in the scanner's order."""
+    by_type: dict[str, list[str]] = {}
+    for node in inv.nodes:
+        by_type.setdefault("instance", []).append(f"{node.name} ({node.instance_id})")
+    for kind, rid, _detail in inv.resources:
+        by_type.setdefault(kind, []).append(rid)
+    return [f"  {len(names)} {kind}: {', '.join(names)}" for kind, names in by_type.items()]
+
+
+def needs_terminal(ctx: Context) -> None:
+    """Without --yes the prompt needs a terminal: refuse before any AWS call."""
+    if not ctx.args.yes and not sys.stdin.isatty():
+        raise BadInput("down needs confirmation (fix: run it in a terminal, or add --yes)")
+
+
 def confirm(ctx: Context, cfg: Config) -> bool:
     if ctx.args.yes:
         return True
-    if not sys.stdin.isatty():
-        raise BadInput("down needs confirmation (fix: run it in a terminal, or add --yes)")
     prompt = (f"Delete every AWS resource tagged sparklab:cluster={cfg.name} in {cfg.region}? "
               f"Type the cluster name to confirm: ")
     try:
@@ -33,14 +63,16 @@ def down(ctx: Context) -> int:
         extra["aws_teardown_allow_other_owner"] = True
     lock.hold(cfg.name, "down")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
+    needs_terminal(ctx)
     state = ClusterState.for_cluster(cfg.name)
+    target = user_target(cfg)
+    preview(ctx, cfg, target)
     if not confirm(ctx, cfg):
         ctx.say("not confirmed; nothing was deleted")
         return EXIT_BAD_INPUT
     how = "--yes" if ctx.args.yes else "prompt"
     state.audit(f"down cluster={cfg.name} region={cfg.region} user={getpass.getuser()} "
                 f"credentials={getattr(creds, 'method', '?')} confirmed={how} started")
-    target = user_target(cfg)
     result = run_playbooks(ctx, cfg, "down", creds, state.new_run("down"), cfg.extravars(**extra))
     outcome = "canceled" if result.canceled else ("ok" if result.ok else "failed")
     if result.canceled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from sparklab import aws, costs, credentials
@@ -32,9 +31,7 @@ def plan(ctx: Context) -> int:
     fake = credentials.throwaway()
     with Emulator(regions=(cfg.region,)) as emu:
         run_dir = state.new_run("plan")
-        env = {"AWS_ENDPOINT_URL": emu.endpoint_url}
-        # Per-service endpoint overrides of the user's shell must point at the emulator too.
-        env.update({k: emu.endpoint_url for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")})
+        env = emu.playbook_env()
         # The emulated cluster's key pair and known_hosts stay inside this run's folder.
         env[contract().HOME_ENV] = str(run_dir / "emulated-home")
         result = run_playbooks(ctx, cfg, "plan", fake, run_dir, cfg.extravars(**extra), env=env)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sparklab import aws, costs
 from sparklab.commands.base import Context, resolve_credentials, user_target
@@ -18,6 +20,17 @@ def status(ctx: Context) -> int:
         inv = aws.scan(cfg.name, user_target(cfg))
     except Exception as exc:
         raise RunFailed(f"could not list the cluster's resources: {exc}") from None
+    running: dict[str, int] = {}
+    for node in inv.nodes:
+        if node.state == "running":
+            running[node.instance_type] = running.get(node.instance_type, 0) + 1
+    gib = float(cfg.resolved["cluster_root_volume_gib"])
+    hourly = costs.estimate(running, gib).usd_per_hour
+    so_far = cost_so_far(inv, gib)
+    ready = readiness(state, inv) if inv.count else ""
+    if getattr(ctx.args, "output", "text") == "json":
+        ctx.say(json.dumps(as_json(inv, hourly, so_far, ready), indent=2))
+        return EXIT_OK
     ctx.say(f"cluster {cfg.name} in {cfg.region}: {inv.count} resources")
     for line in inv.lines():
         ctx.say(line)
@@ -27,17 +40,29 @@ def status(ctx: Context) -> int:
         return EXIT_OK
     if inv.expires_at:
         ctx.say(f"expires at: {inv.expires_at}{time_left(inv.expires_at)}")
-    running: dict[str, int] = {}
-    for node in inv.nodes:
-        if node.state == "running":
-            running[node.instance_type] = running.get(node.instance_type, 0) + 1
-    gib = float(cfg.resolved["cluster_root_volume_gib"])
-    hourly = costs.estimate(running, gib)
-    ctx.say(f"cost now: about ${hourly.usd_per_hour:.3f} per hour ({costs.PRICES_LABEL})")
-    ctx.say(f"cost so far: about ${cost_so_far(inv, gib):.2f} (running instances since launch)")
-    ctx.say(f"nodes: {readiness(state, inv)}")
+    ctx.say(f"cost now: about ${hourly:.3f} per hour ({costs.PRICES_LABEL})")
+    ctx.say(f"cost so far: about ${so_far:.2f} (running instances since launch)")
+    ctx.say(f"nodes: {ready}")
     ctx.say(f"tear down: {ctx.command('down')}")
     return EXIT_OK
+
+
+def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str) -> dict[str, Any]:
+    """``status -o json``: stable keys, documented in the README."""
+    return {
+        "cluster": inv.cluster,
+        "region": inv.region,
+        "resources": inv.count,
+        "expires_at": inv.expires_at,
+        "owner": inv.creator or inv.owner,
+        "usd_per_hour": round(hourly, 4),
+        "usd_so_far": round(so_far, 4),
+        "readiness": ready,
+        "nodes": [{"name": n.name, "instance_id": n.instance_id, "instance_type": n.instance_type,
+                   "role": n.role, "state": n.state, "public_ip": n.public_ip, "private_ip": n.private_ip,
+                   "launched": n.launched.isoformat() if n.launched else ""} for n in inv.nodes],
+        "other": [{"type": kind, "id": rid, "detail": detail} for kind, rid, detail in inv.resources],
+    }
 
 
 def time_left(expires_at: str) -> str:

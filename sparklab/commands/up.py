@@ -10,6 +10,7 @@ from sparklab.commands.base import (
     Context,
     describe_existing,
     interrupted,
+    refuse_under_emulator,
     resolve_credentials,
     run_playbooks,
     user_target,
@@ -32,6 +33,9 @@ def provisioning_verb(ctx: Context, verb: str) -> int:
     extra: dict[str, Any] = ctx.ansible_vars()
     lock.hold(cfg.name, verb)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
+    if verb == "up":  # the node phases connect to every node; `provision` alone connects to none
+        refuse_under_emulator("up", f"{ctx.command('provision')} creates the infrastructure alone "
+                                    "there, or unset AWS_ENDPOINT_URL to use AWS")
     if not cfg.resolved["cluster_admin_cidrs"]:
         extra["cluster_admin_cidrs"] = detect_admin_cidrs(cfg)
         ctx.say(f"admin access (SSH, API server, dashboard) from {', '.join(extra['cluster_admin_cidrs'])}")

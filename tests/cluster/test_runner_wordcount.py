@@ -3,10 +3,13 @@ sampler, against the stand-in Kubernetes API server and the AWS emulator (moto o
 
 Proves about our code: the verb presigns the output URLs for the cluster's bucket, submits the job
 through the playbook, samples ``metrics.k8s.io`` for the nodes and the job's pods while it runs,
-reads the driver's result and writes result.json, metrics.csv, counts.csv (header), usage.png and
-summary.txt. The Spark operator, driver and
-executors are the model of tests/harness/models.py (the job itself runs on real Spark in
-tests/spark); only a real cluster proves the job there and real metrics.
+reads the driver's result, downloads the CSV parts from S3 and merges them into counts.csv, and
+writes result.json, metrics.csv, usage.png and summary.txt. The Spark operator, driver and
+executors are the model of tests/harness/models.py: it counts a fixed text (50 times "the quick
+brown fox jumps over the lazy dog / The dog sleeps; the fox runs.") with the application's own word
+rule and PUTs the parts to the presigned URLs with the application's own part writer, so the counts
+below are checked by hand. The job itself runs on real Spark in tests/spark; only a real cluster
+proves the job there and real metrics.
 """
 
 from __future__ import annotations
@@ -67,9 +70,15 @@ def test_runner_wordcount_submits_samples_and_reports(tmp_path):
     run = runs[0]
     result = json.loads((run / "result.json").read_text())
     assert result["top"][0] == ["the", 200]
-    # counts.csv is written from the CSV parts in S3; the rows themselves are not checked here (the
-    # operator model's parts did not reach the merged file in this harness: an open item).
-    assert (run / "counts.csv").read_text().splitlines()[0] == "word,count"
+    # Per copy of the two lines: "the" 3 + 1 ("The"), "dog" and "fox" 2, the seven others 1; 50 copies.
+    hand_counted = [("the", 200), ("dog", 100), ("fox", 100)] + [
+        (word, 50) for word in ("brown", "jumps", "lazy", "over", "quick", "runs", "sleeps")
+    ]
+    with (run / "counts.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["word", "count"]
+    assert [(word, int(count)) for word, count in rows[1:]] == hand_counted
+    assert "full counts:" in proc.stdout and "(10 words)" in proc.stdout
     with (run / "metrics.csv").open() as handle:
         samples = list(csv.DictReader(handle))
     assert samples, "the sampler recorded nothing"

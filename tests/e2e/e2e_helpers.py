@@ -7,19 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 _PHASE_LINE = re.compile(
-    r"phase (?P<phase>[a-z]+): (?P<status>\w+) in (?:(?P<min>\d+):(?P<sec2>\d{2})|(?P<sec>\d+)s)$"
+    r"\] phase \d+/\d+ (?P<phase>[a-z]+) (?:done in|\w+ after) "
+    r"(?:(?P<min>\d+)m(?P<sec2>\d{2})s|(?P<sec>[\d.]+)s) \("
 )
 
 
 def phase_seconds(output: str) -> dict[str, int]:
-    """Seconds per phase from runner.py's plain progress lines (``phase nodes: successful in 3:05``)."""
+    """Seconds per phase from runner.py's milestones (``... [ok] phase 2/4 nodes done in 3m05s (...)``)."""
     out: dict[str, int] = {}
     for line in output.splitlines():
         match = _PHASE_LINE.search(line.strip())
         if not match:
             continue
         if match.group("sec") is not None:
-            seconds = int(match.group("sec"))
+            seconds = int(float(match.group("sec")))
         else:
             seconds = int(match.group("min")) * 60 + int(match.group("sec2"))
         out[match.group("phase")] = seconds

@@ -13,14 +13,15 @@ from e2e_helpers import (
 def test_phase_seconds_reads_runner_plain_progress() -> None:
     out = "\n".join([
         "[    0s] phase 1/4: provision",
-        "[  1:40] phase provision: successful in 1:40",
-        "[  5:02] phase nodes: successful in 3:22",
-        "[  9:10] phase cluster: successful in 4:08",
-        "[ 12:00] phase addons: successful in 2:50",
-        "[ 12:00] provision | something else",
+        "2026-11-30 15:01:40 [ok] phase 1/4 provision done in 1m40s (52 tasks, 10 changed)",
+        "2026-11-30 15:05:02 [ok] phase 2/4 nodes done in 3m22s (80 tasks, 40 changed)",
+        "2026-11-30 15:09:10 [ok] phase 3/4 cluster done in 4m08s (30 tasks, 12 changed)",
+        "2026-11-30 15:12:00 [ok] phase 4/4 addons done in 2m50s (20 tasks, 9 changed)",
+        "2026-11-30 15:12:00 [ok] addons: role addons_helm done in 50.2s (9 tasks)",
     ])
     assert phase_seconds(out) == {"provision": 100, "nodes": 202, "cluster": 248, "addons": 170}
-    assert phase_seconds("[ 9s] phase teardown: successful in 9s") == {"teardown": 9}
+    down = "2026-11-30 15:00:09 [ok] phase 1/1 teardown done in 9.4s (20 tasks, 8 changed)"
+    assert phase_seconds(down) == {"teardown": 9}
 
 
 def test_tagging_api_leftovers_ignore_terminated_instances_only() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from awslab import REGION, ROOT, VENV_BIN, AwsLab
+from local_services import ONE_OF_EACH_KIND, TAGGED_EC2, tagged_ec2_items
 
 from sparklab import aws as front_end_scanner
 
@@ -45,20 +46,8 @@ def _instances(aws: AwsLab, cluster: str, role: str | None = None) -> list[dict[
 
 def _ec2_ids(aws: AwsLab, cluster: str) -> list[str]:
     """Ids of every tagged EC2 resource of a cluster that takes tags by id (not the key pair)."""
-    ec2 = aws.client("ec2")
-    flt = [{"Name": "tag:sparklab:cluster", "Values": [cluster]}]
     ids = [i["InstanceId"] for i in _instances(aws, cluster)]
-    for call, key, id_key in (
-        ("describe_vpcs", "Vpcs", "VpcId"),
-        ("describe_subnets", "Subnets", "SubnetId"),
-        ("describe_security_groups", "SecurityGroups", "GroupId"),
-        ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
-        ("describe_route_tables", "RouteTables", "RouteTableId"),
-        ("describe_key_pairs", "KeyPairs", "KeyPairId"),
-        ("describe_volumes", "Volumes", "VolumeId"),
-    ):
-        ids += [item[id_key] for item in getattr(ec2, call)(Filters=flt)[key]]
-    return ids
+    return ids + [item[TAGGED_EC2[key][1]] for key, item in tagged_ec2_items(aws.client("ec2"), cluster)]
 
 
 def _expiries(aws: AwsLab, cluster: str) -> dict[str, str]:
@@ -118,19 +107,7 @@ def test_recreated_cluster_gets_a_fresh_expiry_and_every_resource_is_retagged(aw
     retagged = _expiries(aws, cluster)
     assert set(retagged.values()) == {fresh}, retagged
     # Renewing the expiry duplicated nothing (the route table was once looked up by all its tags).
-    assert sorted(r.split()[0] for r in aws.tagged(cluster)) == sorted(
-        [
-            "Vpcs",
-            "Subnets",
-            "InternetGateways",
-            "RouteTables",
-            "SecurityGroups",
-            "KeyPairs",
-            "bucket",
-            "instance",
-            "Volumes",
-        ]
-    )
+    assert sorted(r.split()[0] for r in aws.tagged(cluster)) == sorted(ONE_OF_EACH_KIND)
     down = aws.playbook("teardown", cluster)
     assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-3000:]
 

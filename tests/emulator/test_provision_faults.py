@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from awslab import REGION, AwsLab
 from botocore.exceptions import ClientError
+from local_services import ONE_OF_EACH_KIND
 from strict_proxy import Refusal
 
 BAD_INPUTS = [
@@ -84,15 +85,7 @@ def test_provision_refuses_resources_of_another_owner(aws: AwsLab) -> None:
 
 
 def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
-    import boto3
-
-    ec2 = boto3.client(
-        "ec2",
-        region_name=REGION,
-        endpoint_url=aws.proxy.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ec2 = aws.client("ec2", via_proxy=True)
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
@@ -114,13 +107,7 @@ def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
         with pytest.raises(ClientError) as err:
             call()
         assert err.value.response["Error"]["Code"] == "DependencyViolation"
-    s3 = boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=aws.proxy.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = aws.client("s3", via_proxy=True)
     s3.create_bucket(Bucket="strict-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket="strict-bucket", Key="k", Body=b"x")
     with pytest.raises(ClientError) as err:
@@ -151,18 +138,6 @@ INTERRUPTIONS = [
     ("CreateBucket", "TooManyBuckets", "bucket", ["KeyPairs"]),
     ("RunInstances", "VcpuLimitExceeded", "Launch the control plane", ["bucket"]),
 ]
-# A complete cluster with no worker: exactly one of each kind.
-ALL_KINDS = [
-    "Vpcs",
-    "Subnets",
-    "InternetGateways",
-    "RouteTables",
-    "SecurityGroups",
-    "KeyPairs",
-    "bucket",
-    "instance",
-    "Volumes",
-]
 # amazon.aws's ec2_security_group wraps the ClientError before fail_json_aws sees it, and 11.4's
 # ec2_key raises Ec2KeyFailure(e, "error importing key") with its two arguments swapped
 # (plugins/modules/ec2_key.py, _import_key_pair), so these failures carry no AWS error code: the
@@ -191,12 +166,12 @@ def test_interrupted_provision_keeps_what_came_before_resumes_to_one_of_each_and
     assert "python3 runner.py down -c cluster.yml" in failed.stdout
     assert "python3 runner.py up -c cluster.yml" in failed.stdout
     # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
-    earlier = ALL_KINDS[: ALL_KINDS.index(made_before[0]) + 1]
+    earlier = ONE_OF_EACH_KIND[: ONE_OF_EACH_KIND.index(made_before[0]) + 1]
     assert _kinds(aws, cluster) == sorted(earlier), failed.stdout[-3000:]
     # Provisioning again finishes the cluster without duplicating anything.
     resumed = aws.playbook("provision", cluster, workers=0)
     assert resumed.rc == 0, resumed.stdout[-4000:]
-    assert _kinds(aws, cluster) == sorted(ALL_KINDS)
+    assert _kinds(aws, cluster) == sorted(ONE_OF_EACH_KIND)
     down = aws.playbook("teardown", cluster)
     assert down.rc == 0, down.stdout[-4000:]
     assert aws.tagged(cluster) == []

@@ -8,16 +8,33 @@ container: what they prove is that our code reads the right fields, not that the
 from __future__ import annotations
 
 import base64
+import functools
+import importlib.util
 import json
-import re
+import sys
 import threading
 import time
-import urllib.request
-from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from kube_api import Cluster, Kind, now
+
+REPO = Path(__file__).resolve().parents[2]
+# The application file the role ships to the driver: the model counts and uploads with its code.
+APP_FILE = REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py"
+
+
+@functools.lru_cache(maxsize=1)
+def wordcount_app() -> ModuleType:
+    """roles/spark_wordcount/files/wordcount_app.py, imported (it needs pyspark only inside Spark calls)."""
+    spec = importlib.util.spec_from_file_location("sparklab_harness_wordcount_app", APP_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 # The driver container name of the Spark operator (spark-on-k8s: Constants.scala DRIVER_CONTAINER_NAME).
 DRIVER_CONTAINER = "spark-kubernetes-driver"
@@ -120,8 +137,9 @@ class SparkOperatorModel:
     SUBMITTED -> RUNNING -> COMPLETED, ``driverInfo.podName``, ``lastSubmissionAttemptTime``,
     ``terminationTime``; source: ``internal/controller/sparkapplication/controller.go``), creates the driver
     and executor pods with the operator's labels, and a driver log ending in our application's
-    ``SPARKLAB_RESULT {json}`` line, counted in plain Python from a small fixed text (the real job runs
-    on real Spark in tests/spark). ``outcome``:
+    ``SPARKLAB_RESULT {json}`` line, counted from a small fixed text with the application's own
+    plain-Python word rule, and uploads the full counts through the presigned URLs with the
+    application's own part writer (the real job runs on real Spark in tests/spark). ``outcome``:
     - ``completed``: the run above;
     - ``image-pull-failure``: the driver pod exists but its container never starts (ErrImagePull, then
       ImagePullBackOff); the application stays SUBMITTED, as the operator leaves it until the pod ends;
@@ -175,62 +193,27 @@ class SparkOperatorModel:
                 "driverInfo": {"podName": driver},
             },
         )
+
+        def put_driver(node: str, state: dict, phase: str, conditions: list[dict] | None = None) -> None:
+            driver_pod = pod(driver, ns, {**labels, "spark-role": "driver"}, DRIVER_CONTAINER, image, node,
+                             state, phase, conditions)
+            cluster.put_object("pods", driver_pod)
+
         if self.outcome == "unschedulable":
-            unscheduled = pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                "",
-                {},
-                "Pending",
-                [
-                    {
-                        "type": "PodScheduled",
-                        "status": "False",
-                        "reason": "Unschedulable",
-                        "message": "0/3 nodes are available: 3 Insufficient cpu.",
-                    }
-                ],
-            )
-            cluster.put_object("pods", unscheduled)
+            put_driver("", {}, "Pending", [{
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient cpu.",
+            }])
             return
         if self.outcome == "image-pull-failure":
-            cluster.put_object(
-                "pods",
-                pod(
-                    driver,
-                    ns,
-                    {**labels, "spark-role": "driver"},
-                    DRIVER_CONTAINER,
-                    image,
-                    self.node,
-                    {
-                        "waiting": {
-                            "reason": "ImagePullBackOff",
-                            "message": f'Back-off pulling image "{image}"',
-                        }
-                    },
-                    "Pending",
-                    [{"type": "PodScheduled", "status": "True"}],
-                ),
-            )
+            waiting = {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+            scheduled = [{"type": "PodScheduled", "status": "True"}]
+            put_driver(self.node, {"waiting": waiting}, "Pending", scheduled)
             return
-        cluster.put_object(
-            "pods",
-            pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                self.node,
-                {"running": {"startedAt": now()}},
-                "Running",
-                [{"type": "Ready", "status": "True"}],
-            ),
-        )
+        ready = [{"type": "Ready", "status": "True"}]
+        put_driver(self.node, {"running": {"startedAt": now()}}, "Running", ready)
         self._status(cluster, kind, ns, name, {"applicationState": {"state": "RUNNING"}})
         executors = [
             f"{name}-exec-{i + 1}" for i in range(int(app["spec"].get("executor", {}).get("instances", 1)))
@@ -271,19 +254,7 @@ class SparkOperatorModel:
         }
         for executor in executors:
             cluster.delete(cluster.kind("pods"), ns, executor)
-        cluster.put_object(
-            "pods",
-            pod(
-                driver,
-                ns,
-                {**labels, "spark-role": "driver"},
-                DRIVER_CONTAINER,
-                image,
-                self.node,
-                terminated,
-                "Succeeded" if exit_code == 0 else "Failed",
-            ),
-        )
+        put_driver(self.node, terminated, "Succeeded" if exit_code == 0 else "Failed")
         if exit_code == 0:
             final = {"applicationState": {"state": "COMPLETED"}, "terminationTime": now()}
         else:
@@ -297,38 +268,31 @@ class SparkOperatorModel:
         self._status(cluster, kind, ns, name, final)
 
     def counts(self) -> list[tuple[str, int]]:
-        words = re.findall(r"[^\W_]+", self.text.lower())
-        return sorted(Counter(words).items(), key=lambda kv: (-kv[1], kv[0]))
+        """Every word of ``text`` with its count, most frequent first: the application's own word rule
+        (``reference_counts``, the plain-Python twin of the rule Spark evaluates)."""
+        counts = wordcount_app().reference_counts(self.text.splitlines())
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def upload_counts(self, cluster: Cluster, ns: str, app: dict) -> None:
-        """The executors' CSV parts (``word,count`` with a header), one PUT per presigned URL in the
-        job's Secret, as our application's ``upload_counts`` does; the URLs point at the test's S3."""
-        for secret in (
-            cluster.list(
-                cluster.kind("secrets"),
-                ns,
-                f"sparklab/run-id={app['metadata'].get('labels', {}).get('sparklab/run-id', '')}",
-            )
-            or []
-        ):
+        """The executors' CSV parts: one per presigned URL in the job's Secret, each sent by the
+        application's own ``_put_part`` (``word,count`` header, ``text/csv``), as its
+        ``upload_counts`` does from each Spark partition; the URLs point at the test's S3."""
+        put_part = wordcount_app()._put_part
+        run_id = app["metadata"].get("labels", {}).get("sparklab/run-id", "")
+        for secret in cluster.list(cluster.kind("secrets"), ns, f"sparklab/run-id={run_id}") or []:
             for encoded in (secret.get("data") or {}).values():
                 urls = json.loads(base64.b64decode(encoded)).get("output_urls", [])
                 rows = self.counts()
-                for index, url in enumerate(urls):
-                    part = rows[index :: len(urls)]
-                    body = "word,count\n" + "".join(f"{w},{c}\n" for w, c in part)
-                    request = urllib.request.Request(url, data=body.encode(), method="PUT")
-                    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - test S3 on 127.0.0.1
-                        pass
+                for index in range(len(urls)):
+                    list(put_part(index, rows[index :: len(urls)], urls))
 
     def result(self, app: dict) -> dict:
-        """Our application's result line, counted with the word rule in plain Python."""
-        words = [w for w in re.findall(r"[^\W_]+", self.text.lower())]
-        counts = Counter(words)
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+        """Our application's result line, counted with the application's word rule."""
+        words = wordcount_app().reference_words(self.text)
+        counts = self.counts()
         return {
             "version": 1,
-            "top": [[w, c] for w, c in top],
+            "top": [[w, c] for w, c in counts[:20]],
             "lines": self.text.count("\n"),
             "words": len(words),
             "distinct_words": len(counts),

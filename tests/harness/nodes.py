@@ -1,18 +1,29 @@
 """Node containers for the cluster tests: systemd containers standing where nodes.yml leaves a node.
 
-The node roles themselves are converged by molecule (molecule/nodes_*); here each container is
-prepared directly, and this module says exactly how:
+The containers run the molecule base image of Debian 12 (bookworm) or Debian 13 (trixie).
+The tests run playbooks/nodes.yml on them (node_prep, containerd from the Debian archive,
+the pinned Kubernetes packages); this module prepares what that needs, and says exactly how:
 - the harness image adds git and python3-yaml to the molecule base image (see ``harness_image``),
   built once and tagged by a hash of its recipe, like ``scripts/build-base-image.sh``;
-- the stand-in ``kubeadm``, ``kubelet`` (a systemd service, as the kubelet package installs it) and
-  ``kubectl`` go to ``/usr/bin`` as the pinned packages would put them (tests/harness/standins);
+- ``/var/lib/containerd`` is a tmpfs (containerd's overlayfs snapshotter cannot sit on the
+  container's own overlay root), as in the molecule scenarios;
+- Debian 13: containerd and runc come from Debian forky through an apt pin (``FORKY_SOURCES``), as in
+  molecule/default: trixie's own containerd 1.7.24 is older than Kubernetes 1.37 accepts (1.7.28);
+  Debian 12's containerd 1.6.20 is refused too, so there the tests turn the role's minimum version
+  check off (its test-only switch, as molecule/nodes_single does);
+- a flat apt repository under ``/srv/sparklab-k8s-repo`` stands in for pkgs.k8s.io
+  (``kubernetes_repo``): packages kubelet, kubeadm, kubectl and cri-tools at the pinned versions,
+  whose files are the stand-ins (tests/harness/standins, library under
+  ``/usr/local/lib/sparklab-harness``): ``/usr/bin/kubeadm``, ``/usr/bin/kubectl``,
+  ``/usr/bin/kubelet`` and the kubelet package's systemd unit, so the kubernetes_packages role
+  installs, holds and enables them as it would the real ones;
 - the stand-in ``helm`` is offered as the release tarball the helm role downloads
   (``file:///opt/sparklab-harness/dl``, with its own checksum), so the role's download, checksum
   check, unpacking, link and version check all run;
 - the pinned charts (the reference copies, exactly as published) stand in for their sources: git
-  charts as bare repositories under ``/srv/sparklab-harness/git`` with their upstream tags, reached
-  through ``url.<dir>.insteadOf https://github.com/`` in ``/etc/gitconfig``; archive charts as .tgz
-  files under ``/opt/sparklab-harness/charts`` (see ``chart_sources``): no test reaches GitHub;
+  charts as bare repositories under ``/srv/sparklab-harness/git`` with their upstream tags, named by
+  a ``file://`` ``git_url`` in the release overrides; archive charts as .tgz files under
+  ``/opt/sparklab-harness/charts`` (see ``chart_sources``): no test reaches GitHub;
 - ``/etc/sparklab-harness/`` holds the stand-in API server's URL, the node address and a copy of the
   cluster CA, which the stand-in kubeadm init puts where it would generate one.
 Every container runs on a docker network the test creates; the API server listens on its gateway.
@@ -56,6 +67,19 @@ KOA_TAG = yaml.safe_load((REPO / "roles/kube_opex_analytics/defaults/main.yml").
 KOA_FACTS = yaml.safe_load((REPO / "roles/kube_opex_analytics/vars/main.yml").read_text())[
     "__kube_opex_analytics_known_tags"
 ][KOA_TAG]
+# The versions pkgs.k8s.io publishes for the project's pin, as the node scenarios write them out.
+NODES_TEST = yaml.safe_load((REPO / "molecule" / "_shared" / "vars" / "nodes_test.yml").read_text())
+K8S_REPO_DIR = NODES_TEST["nodes_test_repo_dir"]
+# Debian 13 only (molecule/default/prepare.yml): containerd 2.x and runc from forky, nothing else.
+FORKY_SOURCES = {
+    "/etc/apt/sources.list.d/sparklab-forky.list": (
+        b"deb [check-valid-until=no] http://deb.debian.org/debian forky main\n"
+    ),
+    "/etc/apt/preferences.d/sparklab-forky": (
+        b"Package: *\nPin: release n=forky\nPin-Priority: 100\n\n"
+        b"Package: containerd runc\nPin: release n=forky\nPin-Priority: 990\n"
+    ),
+}
 RUN_ARGS = [
     "--cap-add",
     "SYS_ADMIN",
@@ -73,6 +97,8 @@ RUN_ARGS = [
     "/run",
     "--tmpfs",
     "/run/lock",
+    "--tmpfs",
+    "/var/lib/containerd:rw,exec,size=512m",
     "--stop-signal",
     "SIGRTMIN+3",
 ]
@@ -198,7 +224,7 @@ def _tar_tree(files: dict[str, tuple[bytes, int]]) -> bytes:
 
 
 def _standin_files() -> dict[str, tuple[bytes, int]]:
-    """Stand-ins, their library, PyYAML (pure Python) and the kubelet unit, as files in the container."""
+    """The stand-ins' library (the programs themselves) and PyYAML (pure Python), as container files."""
     lib = "/usr/local/lib/sparklab-harness"
     files: dict[str, tuple[bytes, int]] = {}
     for path in STANDINS.iterdir():
@@ -208,7 +234,110 @@ def _standin_files() -> dict[str, tuple[bytes, int]]:
     yaml_dir = Path(yaml.__file__).parent
     for path in yaml_dir.glob("*.py"):
         files[f"{lib}/yaml/{path.name}"] = (path.read_bytes(), 0o644)
-    files["/etc/systemd/system/kubelet.service"] = ((STANDINS / "kubelet.service").read_bytes(), 0o644)
+    return files
+
+
+def _ar(members: list[tuple[str, bytes]]) -> bytes:
+    """A Unix ar archive (the container format of a .deb)."""
+    out = [b"!<arch>\n"]
+    for name, data in members:
+        out.append(f"{name:<16}{0:<12}{0:<6}{0:<6}{0o100644:<8o}{len(data):<10}`\n".encode())
+        out.append(data + (b"\n" if len(data) % 2 else b""))
+    return b"".join(out)
+
+
+def _tar_gz(entries: list[tarfile.TarInfo], payloads: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+        for info in entries:
+            data = payloads.get(info.name)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def _deb(package: str, version: str, depends: str, files: dict[str, bytes | str]) -> bytes:
+    """A binary package: ``files`` maps a path to its content (bytes) or to a symlink target (str)."""
+    entries, payloads, dirs = [], {}, set()
+    for path in sorted(files):
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            dirs.add("./" + "/".join(parts[:depth]) + "/")
+    for directory in sorted(dirs):
+        info = tarfile.TarInfo(directory)
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        entries.append(info)
+    for path, content in sorted(files.items()):
+        info = tarfile.TarInfo("./" + path.strip("/"))
+        if isinstance(content, str):
+            info.type, info.linkname, info.mode = tarfile.SYMTYPE, content, 0o777
+        else:
+            info.size, info.mode = len(content), 0o644
+            payloads[info.name] = content
+        entries.append(info)
+    control = (
+        f"Package: {package}\nVersion: {version}\nArchitecture: all\n"
+        "Maintainer: sparklab tests <tests@sparklab.invalid>\n"
+        + (f"Depends: {depends}\n" if depends else "")
+        + f"Description: Test stand-in for the pkgs.k8s.io {package} package (tests/harness)\n"
+    ).encode()
+    control_info = tarfile.TarInfo("./control")
+    control_info.size, control_info.mode = len(control), 0o644
+    return _ar(
+        [
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.gz", _tar_gz([control_info], {"./control": control})),
+            ("data.tar.gz", _tar_gz(entries, payloads)),
+        ]
+    )
+
+
+def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
+    """The flat apt repository standing in for pkgs.k8s.io, as files under ``K8S_REPO_DIR``.
+
+    What the packages model: names, versions (``nodes_test_deb_version``, cri-tools
+    ``nodes_test_cri_tools_version``), kubeadm's dependency on cri-tools, and where each puts its
+    program and the kubelet its unit. Their programs are the harness's stand-ins (links into
+    ``/usr/local/lib/sparklab-harness``); cri-tools carries only a ``crictl`` that says it is not
+    modelled (nothing in the cluster path calls it: the stand-in kubeadm makes no CRI calls).
+    """
+    lib = "/usr/local/lib/sparklab-harness"
+    crictl = b"#!/bin/sh\necho 'crictl: not modelled by the sparklab harness' >&2\nexit 1\n"
+    packages = {
+        "kubeadm": (
+            NODES_TEST["nodes_test_deb_version"],
+            "cri-tools (>= 1.30.0)",
+            {"/usr/bin/kubeadm": f"{lib}/kubeadm"},
+        ),
+        "kubectl": (NODES_TEST["nodes_test_deb_version"], "", {"/usr/bin/kubectl": f"{lib}/kubectl"}),
+        "kubelet": (
+            NODES_TEST["nodes_test_deb_version"],
+            "",
+            {
+                "/usr/bin/kubelet": f"{lib}/kubelet",
+                "/usr/lib/systemd/system/kubelet.service": (STANDINS / "kubelet.service").read_bytes(),
+            },
+        ),
+        "cri-tools": (NODES_TEST["nodes_test_cri_tools_version"], "", {"/usr/bin/crictl": crictl}),
+    }
+    files, stanzas = {}, []
+    for package, (version, depends, content) in packages.items():
+        deb = _deb(package, version, depends, content)
+        name = f"{package}_{version}_all.deb"
+        files[f"{K8S_REPO_DIR}/{name}"] = (deb, 0o644)
+        stanzas.append(
+            f"Package: {package}\nVersion: {version}\nArchitecture: all\n"
+            + (f"Depends: {depends}\n" if depends else "")
+            + f"Filename: ./{name}\nSize: {len(deb)}\nSHA256: {hashlib.sha256(deb).hexdigest()}\n"
+            f"Description: Test stand-in for the pkgs.k8s.io {package} package (tests/harness)\n"
+        )
+    index = "\n".join(stanzas).encode()
+    release = (
+        "Origin: sparklab harness\nLabel: sparklab harness\nDate: Sat, 01 Nov 2025 00:00:00 UTC\n"
+        "Architectures: all amd64\nSHA256:\n"
+        f" {hashlib.sha256(index).hexdigest()} {len(index)} Packages\n"
+    ).encode()
+    files[f"{K8S_REPO_DIR}/Packages"] = (index, 0o644)
+    files[f"{K8S_REPO_DIR}/Release"] = (release, 0o644)
     return files
 
 
@@ -257,9 +386,13 @@ def chart_sources(folder: Path) -> tuple[Path, dict[str, tuple[bytes, int]], dic
     """Local stand-ins for the chart sources every release names, and the extra vars that use them.
 
     Git charts: a bare repository per upstream URL with the reference chart tree at the release's
-    path and the upstream tag; the role's clone reaches it through ``insteadOf``. The role also checks
-    that the tag is the pinned upstream commit, which no local repository can reproduce: the extra
-    vars pin the local commit instead. Archive charts: the reference chart packed as ``<name>/...``
+    path and the upstream tag; the extra vars name it as the release's ``git_url``
+    (``file:///srv/sparklab-harness/git/<owner>/<name>.git``). Not git's ``insteadOf``: the git module
+    reads the remote URL back with ``git ls-remote --get-url``, which applies the rewrite, finds it
+    differs from the URL it was given and resets it, so every run would report a change that no
+    real node (without a rewrite) reports. The role also checks that the tag is the pinned upstream
+    commit, which no local repository can reproduce: the extra vars pin the local commit instead.
+    Archive charts: the reference chart packed as ``<name>/...``
     in a .tgz under /opt/sparklab-harness/charts, with its own SHA-256 in the extra vars.
     """
     git_root, files, overrides = folder / "git", {}, {}
@@ -284,6 +417,7 @@ def chart_sources(folder: Path) -> tuple[Path, dict[str, tuple[bytes, int]], dic
             subprocess.run(
                 ["git", "clone", "-q", "--bare", str(work), str(bare)], check=True, capture_output=True
             )
+            new_chart["git_url"] = f"file:///srv/sparklab-harness/git/{bare.relative_to(git_root)}"
             new_chart["git_commit"] = subprocess.run(
                 ["git", "rev-parse", f"{chart['git_tag']}^{{commit}}"],
                 cwd=work,
@@ -305,9 +439,13 @@ def chart_sources(folder: Path) -> tuple[Path, dict[str, tuple[bytes, int]], dic
 
 
 @contextmanager
-def node_containers(folder: Path, workers: int = 2, image: str | None = None) -> Iterator[NodeSet]:
-    """Start one control plane and ``workers`` worker containers on a new network; remove them after."""
-    image = image or harness_image()
+def node_containers(
+    folder: Path, workers: int = 2, image: str | None = None, suite: str = "bookworm"
+) -> Iterator[NodeSet]:
+    """Start one control plane and ``workers`` worker containers on a new network; remove them after.
+
+    ``suite``: the Debian release of the molecule base image (bookworm: Debian 12, trixie: Debian 13)."""
+    image = image or harness_image(base_image(suite))
     prefix = f"sh{uuid.uuid4().hex[:6]}"
     nodes = [Node(f"{prefix}-cp-1", "control_plane")] + [
         Node(f"{prefix}-worker-{i + 1}", "workers") for i in range(workers)
@@ -344,37 +482,41 @@ def node_containers(folder: Path, workers: int = 2, image: str | None = None) ->
         docker("network", "rm", nodeset.network, check=False)
 
 
-def prepare_nodes(nodeset: NodeSet, api_url: str, ca_cert: bytes, ca_key: bytes, folder: Path) -> None:
-    """Put the stand-ins, the helm tarball, the chart repositories and the harness settings in place."""
+def prepare_nodes(
+    nodeset: NodeSet, api_url: str, ca_cert: bytes, ca_key: bytes, folder: Path, suite: str = "bookworm"
+) -> None:
+    """Put the stand-ins' library, the package repository, the helm tarball, the chart repositories
+    and the harness settings in place, and on Debian 13 the forky pin for containerd."""
     tarball = helm_tarball()
+    repository = kubernetes_repo()
     nodeset.helm_sha256 = hashlib.sha256(tarball).hexdigest()
     git_root, chart_files, nodeset.release_overrides = chart_sources(folder / "charts")
     for node in nodeset.nodes:
-        files = {**_standin_files(), **chart_files}
+        files = {**_standin_files(), **chart_files, **repository}
+        if suite == "trixie":
+            files.update({path: (content, 0o644) for path, content in FORKY_SOURCES.items()})
         files[f"/opt/sparklab-harness/dl/helm-{HELM_VERSION}-linux-amd64.tar.gz"] = (tarball, 0o644)
         files["/etc/sparklab-harness/apiserver-url"] = (api_url.encode(), 0o644)
         files["/etc/sparklab-harness/node-ip"] = (node.ip.encode(), 0o644)
         files["/etc/sparklab-harness/helm-version"] = (HELM_VERSION.encode(), 0o644)
-        files["/etc/gitconfig"] = (
-            b'[url "file:///srv/sparklab-harness/git/"]\n\tinsteadOf = https://github.com/\n',
-            0o644,
-        )
         if node.group == "control_plane":
             files["/etc/sparklab-harness/ca/ca.crt"] = (ca_cert, 0o644)
             files["/etc/sparklab-harness/ca/ca.key"] = (ca_key, 0o600)
             files["/etc/sparklab-harness/ca-dir"] = (b"/etc/sparklab-harness/ca", 0o644)
         docker("cp", "-", f"{node.name}:/", stdin=_tar_tree(files))
-        # /etc/kubernetes/manifests comes with the kubelet package.
+        # /etc/kubernetes/manifests comes with the real kubelet package (kubernetes/release).
         nodeset.exec(node, "mkdir", "-p", "/srv/sparklab-harness", "/etc/kubernetes/manifests")
         docker("cp", str(git_root), f"{node.name}:/srv/sparklab-harness/git")
-        for tool in ("kubeadm", "kubectl", "kubelet"):
-            nodeset.exec(node, "ln", "-sf", f"/usr/local/lib/sparklab-harness/{tool}", f"/usr/bin/{tool}")
+        # The image's apt lists were emptied when it was built, maybe minutes ago: apt's
+        # cache_valid_time reads the folder's age, and would take the empty lists for fresh ones
+        # ("No package matching 'conntrack'"). Dated to the epoch, they are as stale as on a cloud
+        # image built days before the instance boots.
         nodeset.exec(
             node,
             "sh",
             "-c",
+            "touch -d @0 /var/lib/apt/lists && "
             "until systemctl is-system-running --quiet --wait 2>/dev/null ||"
-            ' [ "$(systemctl is-system-running)" = degraded ]; do sleep 0.5; done;'
-            " systemctl daemon-reload && systemctl enable kubelet",
+            ' [ "$(systemctl is-system-running)" = degraded ]; do sleep 0.5; done',
             check=True,
         )

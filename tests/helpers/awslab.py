@@ -46,12 +46,13 @@ class AwsLab:
     env: dict[str, str]
     home: Path
 
-    def client(self, service: str) -> Any:
-        """A boto3 client talking to moto directly (not counted by the proxy)."""
+    def client(self, service: str, via_proxy: bool = False) -> Any:
+        """A boto3 client talking to moto directly (not counted by the proxy), or ``via_proxy``
+        through the strict proxy, as Ansible and runner.py do."""
         return boto3.client(
             service,
             region_name=REGION,
-            endpoint_url=self.emulator.endpoint_url,
+            endpoint_url=self.proxy.url if via_proxy else self.emulator.endpoint_url,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import boto3
 
@@ -34,6 +36,64 @@ def checkip_service(address: str) -> Iterator[str]:
         server.server_close()
 
 
+class CountingListener:
+    """A TCP port on 127.0.0.1 that counts connections (a stand-in for every AWS endpoint, or an
+    API that never answers); ``hold`` keeps them open without answering."""
+
+    def __init__(self, hold: bool = False) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.connections = 0
+        self.hold = hold
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            if self.hold:
+                self.held.append(conn)
+            else:
+                conn.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+# The tagged EC2 kinds besides instances: list key -> (describe call, id field).
+TAGGED_EC2 = {
+    "Vpcs": ("describe_vpcs", "VpcId"),
+    "Subnets": ("describe_subnets", "SubnetId"),
+    "SecurityGroups": ("describe_security_groups", "GroupId"),
+    "InternetGateways": ("describe_internet_gateways", "InternetGatewayId"),
+    "RouteTables": ("describe_route_tables", "RouteTableId"),
+    "KeyPairs": ("describe_key_pairs", "KeyPairId"),
+    "Volumes": ("describe_volumes", "VolumeId"),
+}
+# What tagged_resources finds of a complete cluster with no worker, in the order provisioning
+# makes it: exactly one of each.
+ONE_OF_EACH_KIND = ["Vpcs", "Subnets", "InternetGateways", "RouteTables", "SecurityGroups", "KeyPairs",
+                    "bucket", "instance", "Volumes"]
+
+
+def tagged_ec2_items(ec2: Any, cluster: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(list key, item)`` of every tagged EC2 resource of ``cluster`` but its instances."""
+    flt = [{"Name": "tag:sparklab:cluster", "Values": [cluster]}]
+    return [(key, item) for key, (call, _) in TAGGED_EC2.items()
+            for item in getattr(ec2, call)(Filters=flt)[key]]
+
+
 def tagged_resources(endpoint_url: str, region: str, cluster: str) -> list[str]:
     """Every live resource of ``cluster`` in the emulator, as ``"<kind> <id>"``.
 
@@ -50,16 +110,9 @@ def tagged_resources(endpoint_url: str, region: str, cluster: str) -> list[str]:
         for i in r["Instances"]
         if i["State"]["Name"] != "terminated"
     ]
-    for call, key, id_key in (
-        ("describe_vpcs", "Vpcs", "VpcId"),
-        ("describe_subnets", "Subnets", "SubnetId"),
-        ("describe_security_groups", "SecurityGroups", "GroupId"),
-        ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
-        ("describe_route_tables", "RouteTables", "RouteTableId"),
-        ("describe_key_pairs", "KeyPairs", "KeyName"),
-        ("describe_volumes", "Volumes", "VolumeId"),
-    ):
-        found += [f"{key} {item[id_key]}" for item in getattr(ec2, call)(Filters=flt)[key]]
+    # Key pairs are named by their name here (their id in tagged_ec2_ids).
+    found += [f"{key} {item['KeyName' if key == 'KeyPairs' else TAGGED_EC2[key][1]]}"
+              for key, item in tagged_ec2_items(ec2, cluster)]
     s3 = session.client("s3", endpoint_url=endpoint_url)
     # A cluster is one account and one region: its bucket has exactly this name.
     account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]

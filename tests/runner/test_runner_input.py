@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
+from local_services import CountingListener
 from runner_sandbox import Sandbox
 
 
@@ -70,33 +69,9 @@ def test_down_without_yes_and_without_terminal_refuses(offline: Sandbox) -> None
     assert result.stderr.strip() == "error: down needs confirmation (fix: run it in a terminal, or add --yes)"
 
 
-class _Listener:
-    """A TCP port on 127.0.0.1 that counts connections (stands in for every AWS endpoint)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-
 @pytest.mark.parametrize("verb", ["up", "provision"])
 def test_up_without_credentials_fails_at_once_pointing_to_plan(offline: Sandbox, verb: str) -> None:
-    listener = _Listener()
+    listener = CountingListener()
     offline.env["AWS_ENDPOINT_URL"] = listener.url
     offline.env["SPARKLAB_CHECKIP_URL"] = listener.url
     started = time.monotonic()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
@@ -10,7 +9,6 @@ from pathlib import Path
 
 from runner_sandbox import Sandbox
 
-from sparklab.progress import PlainProgress
 from sparklab.state import ClusterState, rotate_runs
 
 
@@ -56,30 +54,6 @@ def test_kubeconfig_prints_path_and_export_line(offline: Sandbox) -> None:
     result = offline.run("kubeconfig", "--name", "demo", timeout=60)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [str(kube), f"export KUBECONFIG={kube}"]
-
-
-def test_plain_progress_prints_phase_task_hosts_and_streams_with_verbose() -> None:
-    out = io.StringIO()
-    progress = PlainProgress(out)
-    progress.start_phase("nodes", 2, 4)
-    progress.event({"event": "playbook_on_task_start", "event_data": {"task": "Install containerd"}})
-    for host in ("cp-1", "worker-1", "worker-2"):
-        progress.event({"event": "runner_on_start", "event_data": {"host": host}})
-    progress.event({"event": "runner_on_ok", "event_data": {"host": "cp-1", "res": {"changed": True}}})
-    progress.event({"event": "runner_on_ok", "event_data": {"host": "worker-1", "res": {}}})
-    progress.event({"event": "runner_on_failed", "event_data": {"host": "worker-2", "res": {"msg": "boom"}}})
-    progress.end_phase("failed")
-    lines = out.getvalue().splitlines()
-    assert lines[0].endswith("] phase 2/4: nodes")
-    assert lines[1].endswith("] nodes | Install containerd")
-    assert "FAILED nodes | Install containerd | worker-2: boom" in lines[2]
-    assert lines[3].endswith("nodes | Install containerd: 3/3 hosts done, 1 changed, 1 failed")
-    assert lines[4].endswith("phase nodes: failed in 0s")
-    assert progress.failures == ["nodes | Install containerd | worker-2: boom"]
-    verbose = io.StringIO()
-    streaming = PlainProgress(verbose, verbose=True)
-    streaming.event({"event": "verbose", "stdout": "PLAY [Prepare the nodes] ****"})
-    assert verbose.getvalue() == "PLAY [Prepare the nodes] ****\n"
 
 
 def test_old_ansible_run_folders_rotate_but_job_runs_stay(tmp_path: Path) -> None:

@@ -15,44 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from local_services import tagged_resources
+from local_services import CountingListener, tagged_resources
 from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, REGION, REPO, Sandbox
 
 NO_SSH = ("-e", "aws_instances_wait_for_ssh=false")
-
-
-class _Listener:
-    """A TCP port on 127.0.0.1 that counts connections; ``hold`` keeps them open without answering."""
-
-    def __init__(self, hold: bool = False) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.connections = 0
-        self.hold = hold
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            if self.hold:
-                self.held.append(conn)
-            else:
-                conn.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def close(self) -> None:
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
 
 
 def _hold_lock(sandbox: Sandbox, cluster: str, verb: str) -> subprocess.Popen[str]:
@@ -67,7 +33,7 @@ def _hold_lock(sandbox: Sandbox, cluster: str, verb: str) -> subprocess.Popen[st
 
 def test_a_locked_cluster_refuses_every_changing_verb_before_any_aws_call(offline: Sandbox) -> None:
     """provision, up, down, wordcount: exit 2, one line naming the holder; a dead holder's lock is reused."""
-    listener = _Listener()
+    listener = CountingListener()
     offline.env.update({"AWS_ENDPOINT_URL": listener.url, "SPARKLAB_CHECKIP_URL": listener.url,
                         "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET})
     holder = _hold_lock(offline, "demo", "up")
@@ -145,7 +111,7 @@ def _kubeconfig(path: Path, server: str) -> None:
 @pytest.mark.slow
 def test_sighup_during_wordcount_removes_the_job_vars_file_and_stale_ones_at_start(with_aws: Sandbox) -> None:
     """A closed terminal (SIGHUP) ends wordcount through its cleanup: exit 130, no presigned URL on disk."""
-    api = _Listener(hold=True)  # a Kubernetes API that accepts and never answers: the playbook waits
+    api = CountingListener(hold=True)  # a Kubernetes API that accepts and never answers: the playbook waits
     state = with_aws.sparklab_home / "rt-hup"
     _kubeconfig(state / "kubeconfig", api.url.replace("http", "https"))
     stale = state / "runs" / "20260101-000000-dead" / "job-vars.json"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sparklab.config import known_regions, load, schema
+from sparklab.config import load, schema
+from sparklab.config_fix import known_regions
 from sparklab.errors import BadInput
 
 

@@ -9,11 +9,11 @@ import ast
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from local_play import run_local_play
 
 from sparklab import jobs
 from sparklab.shared import contract
@@ -86,26 +86,108 @@ def test_no_front_end_module_spells_a_shared_name_itself() -> None:
     assert found == []
 
 
+def rendered_by_a_play(tmp_path: Path, expression: str, *args: str, hosts: str = "localhost",
+                       first_task: str = "", **env: str) -> Any:
+    """Run a real play that renders ``expression`` (Jinja) on ``hosts`` and return its JSON value.
+
+    The environment has no AWS or sparklab variables but ``env``; ``HOME`` is ``tmp_path``."""
+    play = tmp_path / "render.yml"
+    play.write_text(f"- hosts: {hosts}\n  gather_facts: false\n  tasks:\n{first_task}"
+                    "    - ansible.builtin.copy:\n        dest: " + str(tmp_path / "rendered.json") + "\n"
+                    f"        mode: '0600'\n        content: \"{{{{ {expression} | to_json }}}}\"\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SPARKLAB_"))}
+    clean.update(HOME=str(tmp_path), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+                 ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), **env)
+    run = run_local_play(play, clean, *args, timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads((tmp_path / "rendered.json").read_text())
+
+
 def test_the_playbooks_get_the_shared_names_as_facts(tmp_path: Path) -> None:
     """The real cluster_config action (every playbook runs it first) hands the roles the names."""
-    play = tmp_path / "facts.yml"
-    play.write_text(
-        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
-        "    - sparklab.cluster.cluster_config:\n        detect_admin_cidr: false\n"
-        "    - ansible.builtin.copy:\n        dest: " + str(tmp_path / "facts.json") + "\n"
-        "        mode: '0600'\n        content: \"{{ {'home': cluster_home, 'state': cluster_state_dir,"
-        " 'runs': cluster_runs_dir, 'app': cluster_job_app_name_prefix, 'result': cluster_job_result_prefix,"
-        " 'run_id': cluster_job_run_id_pattern} | to_json }}\"\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(HOME=str(tmp_path), SPARKLAB_HOME="~/lab-state", ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
-    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(play),
-                          "-i", "localhost,", "-e", "cluster_name=demo",
-                          "-e", f"ansible_python_interpreter={sys.executable}"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
-    assert run.returncode == 0, run.stdout + run.stderr
-    facts = json.loads((tmp_path / "facts.json").read_text())
+    facts = rendered_by_a_play(
+        tmp_path, "{'home': cluster_home, 'state': cluster_state_dir, 'runs': cluster_runs_dir,"
+        " 'app': cluster_job_app_name_prefix, 'result': cluster_job_result_prefix,"
+        " 'run_id': cluster_job_run_id_pattern}", "-e", "cluster_name=demo",
+        first_task="    - sparklab.cluster.cluster_config:\n        detect_admin_cidr: false\n",
+        SPARKLAB_HOME="~/lab-state")
     state = tmp_path / "lab-state" / "demo"
     assert facts == {"home": str(tmp_path / "lab-state"), "state": str(state), "runs": str(state / "runs"),
                      "app": cc.JOB_APP_NAME_PREFIX, "result": cc.JOB_RESULT_PREFIX,
                      "run_id": cc.RUN_ID_PATTERN}
+
+
+def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_dir(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The connection settings of ``inventory/group_vars/cluster.yml``, rendered by a real play for a
+    host of the ``cluster`` group, point into the state folder runner.py uses (``~`` expanded)."""
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.ini").write_text("[control_plane]\nnode-1\n[cluster:children]\ncontrol_plane\n")
+    (inventory / "group_vars").symlink_to(REPO / "inventory" / "group_vars")
+    found = rendered_by_a_play(tmp_path, "{'key': ansible_ssh_private_key_file,"
+                               " 'args': ansible_ssh_common_args}", "-i", str(inventory), hosts="cluster",
+                               SPARKLAB_HOME="~/lab-state", SPARKLAB_CLUSTER_NAME="demo")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SPARKLAB_HOME", "~/lab-state")
+    state = ClusterState.for_cluster("demo").root
+    assert state == tmp_path / "lab-state" / "demo"
+    assert found["key"] == str(state / "id_ed25519")
+    assert f"-o UserKnownHostsFile={state / 'known_hosts'} " in found["args"]
+
+
+ANSIBLE_CONTENT = ("inventory", "playbooks", "roles", "molecule")
+# What a playbook, role or inventory file would spell if it resolved a shared name itself.
+ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB_ERROR", "wordcount-")
+
+
+def test_no_playbook_role_or_inventory_file_spells_a_shared_name_itself() -> None:
+    """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME and spells the job's
+    prefixes; YAML and templates take the ``cluster_*`` facts or the collection's filters
+    (``cluster_state_dir``, ``spark_wordcount_app_name``, ``spark_wordcount_result``). Comments
+    may name them."""
+    found = []
+    for top in ANSIBLE_CONTENT:
+        for path in sorted((REPO / top).rglob("*")):
+            if path.suffix not in (".yml", ".yaml", ".j2", ".cfg", ".ini") or not path.is_file():
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0] if path.suffix != ".j2" else line
+                if any(spelling in code for spelling in ANSIBLE_SPELLINGS):
+                    found.append(f"{path.relative_to(REPO)}:{number} {line.strip()}")
+    assert found == []
+
+
+RESULT = {"top": [["spark", 3], ["a", 1]], "lines": 2, "words": 4, "distinct_words": 2, "bytes": 20,
+          "elapsed_seconds": 1.5, "started_at": "2026-11-27T09:30:00Z", "finished_at": "2026-11-27T09:30:02Z"}
+DRIVER_LOGS = {
+    "result among noise": f"INFO start\n{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\nINFO stop\n",
+    "the last result wins": (f"{cc.JOB_RESULT_PREFIX} {json.dumps(dict(RESULT, words=1))}\n"
+                             f"{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\n"),
+    "indented result line": f"   {cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}  \n",
+    "error line only": f'INFO\n{cc.JOB_ERROR_PREFIX} {{"error": "OSError: boom"}}\n',
+    "unreadable result": f"{cc.JOB_RESULT_PREFIX} {{not json\n",
+    "prefix without a space": f"{cc.JOB_RESULT_PREFIX}{json.dumps(RESULT)}\n",
+    "empty log": "",
+}
+
+
+def test_the_role_and_runner_py_read_a_driver_log_alike(tmp_path: Path) -> None:
+    """The spark_wordcount role's filter, run by a real play on each log, finds the result exactly
+    where runner.py's ``parse_driver_log`` does, and nothing where it finds nothing."""
+    logs = tmp_path / "logs.json"
+    logs.write_text(json.dumps({"sparklab_test_logs": {name: text.splitlines()
+                                                       for name, text in DRIVER_LOGS.items()}}))
+    parsed = rendered_by_a_play(tmp_path, "dict(sparklab_test_logs.keys() | zip(sparklab_test_logs.values()"
+                                " | map('sparklab.cluster.spark_wordcount_result')))", "-e", f"@{logs}")
+    seen = {}
+    for name, text in DRIVER_LOGS.items():
+        try:
+            seen[name] = jobs.parse_driver_log(text)
+        except jobs.ResultNotFoundError:
+            seen[name] = None
+        role = jobs.Result.from_dict(parsed[name]) if parsed[name] else None
+        assert role == seen[name], name
+    assert {name for name, result in seen.items() if result is not None} == {
+        "result among noise", "the last result wins", "indented result line"}
+    assert seen["the last result wins"].words == 4

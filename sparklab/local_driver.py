@@ -1,0 +1,96 @@
+"""The driver process of ``wordcount --local``: ``python -m sparklab.local_driver --run-dir DIR ...``.
+
+It starts local Spark (``local[*]``: every core, bound to 127.0.0.1), runs the same application as
+on a cluster (:mod:`sparklab.wordcount_app`), merges the counts into ``counts.csv`` and writes
+``result.json``. While it runs, ``driver-status.json`` tells the sampler the job's state and the
+Spark UI address; on a failure the driver log holds the application's error line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+STATUS_FILE = "driver-status.json"
+PARTS_DIR = "counts-parts"
+
+
+def _merge_parts(parts: Path, dest: Path) -> int:
+    rows: list[tuple[str, int]] = []
+    for part in sorted(parts.glob("part-*.csv")):
+        with part.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            rows.extend((word, int(count)) for word, count in reader)
+    rows.sort(key=lambda item: (-item[1], item[0]))
+    with dest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["word", "count"])
+        writer.writerows(rows)
+    return len(rows)
+
+
+def _write_status(path: Path, **data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+
+
+def driver_main(argv: Sequence[str] | None = None) -> int:
+    """The job's driver process: local Spark, the application, then result.json and counts.csv."""
+    parser = argparse.ArgumentParser(prog="python -m sparklab.local_driver")
+    parser.add_argument("--run-dir", required=True)
+    parser.add_argument("--input", action="append", default=[])
+    parser.add_argument("--generate", default="")
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args(argv)
+    from pyspark.sql import SparkSession
+
+    from sparklab import wordcount_app as app
+
+    run_dir = Path(args.run_dir)
+    status = run_dir / STATUS_FILE
+    _write_status(status, state="starting")
+    memory_gib = max(1, min(4, int(_total_memory() * 0.4 / 1024**3)))
+    spark = (SparkSession.builder.master("local[*]").appName(f"sparklab-wordcount-local-{run_dir.name}")
+             .config("spark.driver.memory", f"{memory_gib}g")
+             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 1)))
+             .config("spark.sql.adaptive.enabled", "true").getOrCreate())
+    spark.sparkContext.setLogLevel("WARN")
+    _write_status(status, state="running", spark_ui=spark.sparkContext.uiWebUrl or "")
+    generate = app.parse_size(args.generate) if args.generate else 0
+    config = app.JobConfig(inputs=list(args.input), generate_bytes=generate, top=args.top,
+                           output_dir=str(run_dir / PARTS_DIR))
+    try:
+        result = app.run(spark, config)
+    except Exception as err:
+        reason = f"{type(err).__name__}: {err}"[:2000]
+        print(f"{app.ERROR_PREFIX} {json.dumps({'error': reason})}", flush=True)
+        raise
+    finally:
+        spark.stop()
+    rows = _merge_parts(run_dir / PARTS_DIR, run_dir / "counts.csv")
+    result["output"] = {"kind": "file", "path": "counts.csv", "rows": rows}
+    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    (run_dir / "result.json").write_text(text, encoding="utf-8")
+    print(app.result_line(result), flush=True)
+    _write_status(status, state="completed")
+    return 0
+
+
+def _total_memory() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
+if __name__ == "__main__":
+    sys.exit(driver_main())
