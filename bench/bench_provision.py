@@ -1,8 +1,9 @@
 """Provision + teardown against the AWS emulator with 2 and 30 workers.
 
 Prints wall times, the AWS calls per extra node by action for provisioning and for teardown (from
-the strict proxy's counters) and the 30/2 time ratio. The 2-worker run is the baseline, measured in
-the same process.
+the strict proxy's counters) and the 30/2 time ratio, each against its goal (issue #19: at most 4
+calls per extra node, ratio at most 1.5). The 2-worker run is the baseline, measured in the same
+process.
 Run: .venv/bin/python bench/bench_provision.py
 """
 
@@ -18,6 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "helpers"), str(ROOT)]
 
 from awslab import AwsLab, aws_lab  # noqa: E402
+
+MAX_CALLS_PER_EXTRA_NODE = 4.0
+MAX_RATIO = 1.5
+
+
+def _verdict(value: float, goal: float) -> str:
+    return f"{value:.2f} (goal <= {goal:g}: {'met' if value <= goal else 'NOT MET'})"
 
 
 def measure(lab: AwsLab, workers: int) -> tuple[float, float, Counter[str], Counter[str]]:
@@ -50,15 +58,21 @@ def main() -> None:
         total = up + down
         print(f"workers={n:2d}  provision {up:6.1f}s  teardown {down:6.1f}s  total {total:6.1f}s", end="")
         print(f"  calls {sum(up_calls.values())} + {sum(down_calls.values())}")
+    totals = {}
     for label, index in (("provision", 2), ("teardown", 3)):
         small, big = results[sizes[0]][index], results[sizes[1]][index]
         print(f"\n{label}: AWS calls per extra node, by action (from the strict proxy's counters)")
         for action, per_node in _per_extra_node(small, big, extra):
             print(f"  {action:45s} {per_node:6.2f}")
-        print(f"  {'total':45s} {(sum(big.values()) - sum(small.values())) / extra:6.2f}")
+        totals[label] = (sum(big.values()) - sum(small.values())) / extra
+        print(f"  {'total':45s} {totals[label]:6.2f}")
     base = results[sizes[0]][0] + results[sizes[0]][1]
     big_time = results[sizes[1]][0] + results[sizes[1]][1]
     print(f"\nratio 30/2 (wall time, provision+teardown): {big_time / base:.2f}")
+    print("\ngoals (issue #19):")
+    for label, total in totals.items():
+        print(f"  {label} calls per extra node: {_verdict(total, MAX_CALLS_PER_EXTRA_NODE)}")
+    print(f"  ratio 30/2: {_verdict(big_time / base, MAX_RATIO)}")
 
 
 if __name__ == "__main__":
