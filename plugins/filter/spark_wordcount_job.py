@@ -1,17 +1,21 @@
 """Filters of the spark_wordcount role: the names and the driver-log format it shares with runner.py.
 
-Both come from ``plugins/module_utils/cluster_config.py``, the one definition runner.py reads too:
+All come from ``plugins/module_utils/cluster_config.py``, the one definition runner.py reads too:
 the SparkApplication name is ``JOB_APP_NAME_PREFIX`` plus the run id, and the driver's result is
-read from its log by ``read_driver_log``.
+read from its log by ``read_driver_log``; a run id follows ``RUN_ID_PATTERN`` and a new one comes from
+``new_run_id``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
     JOB_APP_NAME_PREFIX,
+    RUN_ID_PATTERN,
+    new_run_id,
     read_driver_log,
 )
 
@@ -37,6 +41,7 @@ options:
 EXAMPLES = r"""
 result: "{{ driver_log.log_lines | sparklab.cluster.spark_wordcount_result }}"
 app_name: "{{ run_id | sparklab.cluster.spark_wordcount_app_name }}"
+run_id: "{{ spark_wordcount_run_id | sparklab.cluster.spark_wordcount_run_id }}"
 """
 
 RETURN = r"""
@@ -63,9 +68,21 @@ def spark_wordcount_app_name(run_id: Any) -> str:
     return f"{JOB_APP_NAME_PREFIX}{run_id}"
 
 
+def spark_wordcount_run_id(run_id: Any) -> str:
+    """The run id given (checked against RUN_ID_PATTERN), or a new one when it is empty."""
+    text = "" if run_id is None else str(run_id)
+    if not text:
+        return new_run_id()
+    if not re.match(RUN_ID_PATTERN, text):
+        raise AnsibleFilterError(f"spark_wordcount_run_id: {text!r} is no run id "
+                                 "(fix: leave it empty, or give one like 20260101-120000-ab12)")
+    return text
+
+
 class FilterModule:
     """The WordCount job's shared names and driver-log parser."""
 
     def filters(self) -> dict[str, Any]:
         return {"spark_wordcount_result": spark_wordcount_result,
-                "spark_wordcount_app_name": spark_wordcount_app_name}
+                "spark_wordcount_app_name": spark_wordcount_app_name,
+                "spark_wordcount_run_id": spark_wordcount_run_id}

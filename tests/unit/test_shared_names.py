@@ -138,14 +138,15 @@ def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_di
 
 ANSIBLE_CONTENT = ("inventory", "playbooks", "roles", "molecule")
 # What a playbook, role or inventory file would spell if it resolved a shared name itself.
-ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB_ERROR", "wordcount-")
+ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB_ERROR", "wordcount-",
+                     "%Y%m%d", "[0-9]{8}")
 
 
 def test_no_playbook_role_or_inventory_file_spells_a_shared_name_itself() -> None:
     """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME and spells the job's
     prefixes; YAML and templates take the ``cluster_*`` facts or the collection's filters
-    (``cluster_state_dir``, ``spark_wordcount_app_name``, ``spark_wordcount_result``). Comments
-    may name them."""
+    (``cluster_state_dir``, ``spark_wordcount_app_name``, ``spark_wordcount_result``,
+    ``spark_wordcount_run_id``). Comments may name them."""
     found = []
     for top in ANSIBLE_CONTENT:
         for path in sorted((REPO / top).rglob("*")):
@@ -191,3 +192,22 @@ def test_the_role_and_runner_py_read_a_driver_log_alike(tmp_path: Path) -> None:
     assert {name for name, result in seen.items() if result is not None} == {
         "result among noise", "the last result wins", "indented result line"}
     assert seen["the last result wins"].words == 4
+
+
+def test_the_role_takes_its_run_id_from_the_one_rule(tmp_path: Path) -> None:
+    """The role's run id filter, in a real play: a new id matches RUN_ID_PATTERN, a given one is kept."""
+    ids = rendered_by_a_play(tmp_path, "['' | sparklab.cluster.spark_wordcount_run_id,"
+                             " '20260101-120000-ab12' | sparklab.cluster.spark_wordcount_run_id]")
+    assert re.match(cc.RUN_ID_PATTERN, ids[0]), ids
+    assert ids[1] == "20260101-120000-ab12"
+
+
+def test_the_role_refuses_a_run_id_of_another_shape(tmp_path: Path) -> None:
+    play = tmp_path / "bad.yml"
+    play.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug:\n"
+                    "        msg: \"{{ '../x' | sparklab.cluster.spark_wordcount_run_id }}\"\n")
+    env = dict(os.environ, HOME=str(tmp_path), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    run = run_local_play(play, env, timeout=180)
+    assert run.returncode != 0
+    assert "'../x' is no run id" in run.stdout + run.stderr
