@@ -10,18 +10,15 @@ from __future__ import annotations
 import io
 import re
 import shlex
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from runner_sandbox import RUNNER, Sandbox
+from terminal import Terminal
 
 from sparklab.progress_display import PlainProgress
 
-TMUX = shutil.which("tmux")
 CLOCK = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 TASK_LINE = re.compile(r"^\[\s*[\d:]+s?\] provision \| task (\d+) of (\d+) \| (.+): "
                        r"(ok|changed|skipped|done) \(\d+\.\d+s\)$", re.M)
@@ -119,42 +116,21 @@ def test_failed_phase_names_the_exit_code_the_process_returns(offline: Sandbox) 
     assert re.search(rf"^{CLOCK} \[!!\] provision: role aws_identity failed after ", result.stdout, re.M)
 
 
-def _screen(name: str) -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def _wait_screen(name: str, predicate, timeout: float = 300.0) -> str:
-    deadline = time.time() + timeout
-    screen = ""
-    while time.time() < deadline:
-        screen = _screen(name)
-        if predicate(screen):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"screen never matched; last screen:\n{screen}")
-
-
 @pytest.mark.slow
 @pytest.mark.xdist_group("runner-plan")
 def test_terminal_shows_task_n_of_m_live_and_keeps_milestones_above_it(offline: Sandbox,
                                                                       tmp_path: Path) -> None:
-    assert TMUX, "tmux is needed for the terminal test (scripts/test.sh installs it)"
-    name = f"sparklab-progress-{tmp_path.name}"[:60]
     command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in offline.env.items()), sys.executable,
                           str(RUNNER), "plan", "--name", "rt-progress-tty"])
-    subprocess.run([TMUX, "new-session", "-d", "-s", name, "-x", "160", "-y", "60", "-c", str(offline.root),
-                    f"{command}; echo EXIT=$?; sleep 600"], check=True)
-    try:
-        live = _wait_screen(name, lambda s: re.search(r"task\s+task \d+ of \d+: ", s) is not None
-                            and "role aws_identity done" in s)
+    with Terminal(f"sparklab-progress-{tmp_path.name}", command, width=160, height=60,
+                  cwd=offline.root) as term:
+        live = term.wait(lambda s: re.search(r"task\s+task \d+ of \d+: ", s) is not None
+                         and "role aws_identity done" in s, timeout=300)
         assert re.search(rf"^{CLOCK} \[ok\] provision: role aws_identity done in ", live, re.M), live
         assert re.search(r"^phase\s+provision \(1/1\)$", live, re.M), live
         assert re.search(r"^elapsed\s+\d+", live, re.M), live
-        end = _wait_screen(name, lambda s: "EXIT=" in s)
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", name], capture_output=True, check=False)
-    assert "EXIT=0" in end, end
+        code, end = term.wait_exit(timeout=300)
+    assert code == 0, end
     milestones = ROLE_LINE.findall(end)
     assert [role for role, _ in milestones] == PROVISION_ROLES, end
     assert re.search(rf"^{CLOCK} \[ok\] phase 1/1 provision done in ", end, re.M)

@@ -7,10 +7,7 @@ The real runner.py against moto with a cluster seeded with the provision roles' 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +15,9 @@ import pytest
 from local_services import tagged_resources
 from runner_sandbox import REGION, RUNNER, Sandbox
 from seeded_cluster import CALLER_ARN, SeededCluster, seed_cluster
+from terminal import Terminal
 
 from sparklab.emulator import Emulator
-
-TMUX = shutil.which("tmux")
 
 
 @pytest.fixture
@@ -44,34 +40,15 @@ def _preview(cluster: SeededCluster, total: int) -> list[str]:
             f"  1 security-group: {cluster.ids['security-group']}"]
 
 
-def _screen(name: str) -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-J", "-t", name], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def _wait(name: str, text: str, timeout: float = 120) -> str:
-    deadline = time.time() + timeout
-    screen = _screen(name)
-    while text not in screen and time.time() < deadline:
-        time.sleep(0.3)
-        screen = _screen(name)
-    assert text in screen, screen
-    return screen
-
-
 def test_down_in_a_terminal_lists_what_it_will_delete_before_asking(with_aws: Sandbox, seeded,
                                                                     emulator, tmp_path: Path) -> None:
-    assert TMUX, "tmux is needed for the terminal test (scripts/test.sh installs it)"
     before = tagged_resources(emulator.endpoint_url, REGION, seeded.name)
-    session = f"sparklab-down-{tmp_path.name}"[:60]
-    env = [arg for key, value in with_aws.env.items() if key.startswith(("AWS_", "SPARKLAB_", "HOME", "PATH"))
-           for arg in ("-e", f"{key}={value}")]
-    command = (f"cd {with_aws.root} && {sys.executable} {RUNNER} down --name {seeded.name}; "
-               "echo down-exit=$?; sleep 600")
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "250", "-y", "40", *env, command],
-                   check=True)
-    try:
-        screen = _wait(session, "Type the cluster name to confirm:")
+    env = {key: value for key, value in with_aws.env.items()
+           if key.startswith(("AWS_", "SPARKLAB_", "HOME", "PATH"))}
+    command = f"{sys.executable} {RUNNER} down --name {seeded.name}"
+    with Terminal(f"sparklab-down-{tmp_path.name}", command, width=250, height=40, cwd=with_aws.root,
+                  env=env, join=True) as term:
+        screen = term.wait("Type the cluster name to confirm:")
         lines = [line.rstrip() for line in screen.splitlines() if line.strip()]
         start = next(i for i, line in enumerate(lines) if line.startswith("down will delete "))
         total = int(lines[start].split()[3])
@@ -83,11 +60,9 @@ def test_down_in_a_terminal_lists_what_it_will_delete_before_asking(with_aws: Sa
         assert all(re.match(r"  \d+ [a-z0-9-]+: \S", line) for line in by_type), by_type
         assert sum(int(line.split()[0]) for line in by_type) == total  # every resource counted is named
         assert lines[-1].startswith(f"Delete every AWS resource tagged sparklab:cluster={seeded.name} ")
-        subprocess.run([TMUX, "send-keys", "-t", session, "not-it", "Enter"], check=True)
-        screen = _wait(session, "down-exit=")
-        assert "not confirmed; nothing was deleted" in screen and "down-exit=2" in screen
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)
+        term.send("not-it", "Enter")
+        code, screen = term.wait_exit()
+        assert "not confirmed; nothing was deleted" in screen and code == 2, screen
     assert tagged_resources(emulator.endpoint_url, REGION, seeded.name) == before
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from runner_sandbox import REGION, RUNNER, Sandbox
 from seeded_cluster import SeededCluster, seed_cluster
+from terminal import Terminal
 
 from sparklab.emulator import Emulator
 
@@ -28,7 +26,6 @@ SERIAL = itertools.count(1)
 ALICE = "arn:aws:sts::123456789012:assumed-role/lab/alice@example.com"
 BOB = "arn:aws:iam::123456789012:user/bob"
 EXPIRES = "2099-01-01T00:00:00Z"
-TMUX = shutil.which("tmux")
 
 
 @pytest.fixture
@@ -126,28 +123,15 @@ def test_status_json_has_the_documented_keys_and_text_is_unchanged(with_aws: San
     assert f"expires at: {EXPIRES} (in " in text.stdout and "cost now: about $" in text.stdout
 
 
-def _screen(name: str) -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True,
-                          check=True).stdout
-
-
 def test_list_table_in_a_terminal(with_aws: Sandbox, two_clusters, tmp_path: Path) -> None:
     """``list`` in a real terminal (tmux): the header, one aligned row per cluster, the total line."""
-    assert TMUX, "tmux is needed for the terminal test (scripts/test.sh installs it)"
     HERE, THERE = (c.name for c in two_clusters)
-    session = f"sparklab-list-{tmp_path.name}"[:60]
-    env = [arg for key, value in with_aws.env.items() if key.startswith(("AWS_", "SPARKLAB_", "HOME", "PATH"))
-           for arg in ("-e", f"{key}={value}")]
-    command = f"cd {with_aws.root} && {sys.executable} {RUNNER} list; echo list-exit=$?; sleep 600"
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "200", "-y", "20", *env, command],
-                   check=True)
-    try:
-        deadline = time.time() + 120
-        screen = _screen(session)
-        while "list-exit=" not in screen and time.time() < deadline:
-            time.sleep(0.3)
-            screen = _screen(session)
-        assert "list-exit=0" in screen, screen
+    env = {key: value for key, value in with_aws.env.items()
+           if key.startswith(("AWS_", "SPARKLAB_", "HOME", "PATH"))}
+    with Terminal(f"sparklab-list-{tmp_path.name}", f"{sys.executable} {RUNNER} list", width=200, height=20,
+                  cwd=with_aws.root, env=env) as term:
+        code, screen = term.wait_exit()
+        assert code == 0, screen
         lines = [line for line in screen.splitlines() if line.strip()]
         header = next(line for line in lines if line.startswith("NAME"))
         row = next(line for line in lines if line.startswith(HERE))
@@ -156,5 +140,3 @@ def test_list_table_in_a_terminal(with_aws: Sandbox, two_clusters, tmp_path: Pat
             assert header.index(column) == row.index(value), (header, row)
         assert THERE not in screen
         assert re.search(rf"^\d+ clusters? in {REGION}, about \$", screen, re.M), screen
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)

@@ -9,54 +9,31 @@ application ends COMPLETED or FAILED.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from terminal import Terminal
 
 SESSION_SCRIPT = Path(__file__).with_name("live_view_session.py")
-TMUX = shutil.which("tmux")
 
 
-def capture(name: str) -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def wait_screen(name: str, predicate, timeout: float = 120.0) -> str:
-    deadline = time.time() + timeout
-    screen = ""
-    while time.time() < deadline:
-        screen = capture(name)
-        if predicate(screen):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"screen never matched; last screen:\n{screen}")
-
-
-@pytest.fixture
-def tmux_session(tmp_path: Path):
-    assert TMUX, "tmux is needed for the terminal test (scripts/test.sh installs it)"
-    name = f"sparklab-live-{tmp_path.name}"[:60]
-    yield name
-    subprocess.run([TMUX, "kill-session", "-t", name], capture_output=True, check=False)
-
-
-def start(name: str, folder: Path, outcome: str) -> None:
-    command = f"{sys.executable} {SESSION_SCRIPT} {folder} {outcome}; sleep 600"
-    subprocess.run([TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "45", command], check=True)
+def start(tmp_path: Path, outcome: str) -> Terminal:
+    command = f"{sys.executable} {SESSION_SCRIPT} {tmp_path} {outcome}"
+    return Terminal(f"sparklab-live-{tmp_path.name}", command, width=120, height=45)
 
 
 @pytest.mark.parametrize("outcome", ["completed", "failed"])
-def test_terminal_panel_follows_pods_that_come_and_go_and_never_hides_the_end(tmux_session, tmp_path,
-                                                                             outcome):
-    start(tmux_session, tmp_path, outcome)
+def test_terminal_panel_follows_pods_that_come_and_go_and_never_hides_the_end(tmp_path, outcome):
+    with start(tmp_path, outcome) as term:
+        _follow(term, tmp_path, outcome)
+
+
+def _follow(term: Terminal, tmp_path: Path, outcome: str) -> None:
     # Mid-run: both nodes against their allocatable, the driver, two executors summed and each
     # one on its own line, sparklines, the state, bytes read from the Spark UI, the UI address.
-    mid = wait_screen(tmux_session, lambda s: "executor (2 pods)" in s and "running" in s)
+    mid = term.wait(lambda s: "executor (2 pods)" in s and "running" in s)
     assert "node ip-10-42-0-10" in mid and "/ 1.93" in mid and "/ 7.4 GiB" in mid
     assert "node ip-10-42-0-11" in mid and "/ 2 " in mid and "/ 8.0 GiB" in mid
     assert "driver (1 pod)" in mid
@@ -69,10 +46,10 @@ def test_terminal_panel_follows_pods_that_come_and_go_and_never_hides_the_end(tm
     assert ui.startswith("http://127.0.0.1:") and f"Spark UI {ui}" in mid
     assert "task: wordcount | wait | Wait for COMPLETED or FAILED" in mid
     # Later: exec-1 has left, exec-2 alone.
-    later = wait_screen(tmux_session, lambda s: "executor (1 pod)" in s and "running" in s)
+    later = term.wait(lambda s: "executor (1 pod)" in s and "running" in s)
     assert "exec-1" not in later
     # The end: the panel's last state stays on screen, with every line printed above it.
-    end = wait_screen(tmux_session, lambda s: "session over" in s)
+    end = term.wait(lambda s: "session over" in s)
     assert f"{outcome} · " in end, end
     assert "no pod any more" in end, end
     assert f"Spark UI: {ui}" in end
