@@ -127,6 +127,8 @@ def compute(tmp: Path, koa_tag: str) -> dict[str, Any]:
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
         ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
         ANSIBLE_HOME=str(tmp / "ansible-home"),
+        # The roles' sparklab.cluster filters resolve through the checkout's collection link.
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
     )
     env.pop("ANSIBLE_CONFIG", None)
     proc = subprocess.run(
