@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from collection_finder import ensure_checkout_collections
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASES_DIR = REPO / "playbooks" / "vars" / "releases"
@@ -96,21 +97,9 @@ def load_release(path: Path) -> tuple[str, dict]:
     return name, value
 
 
-def _collection_loader() -> None:
-    """Install the collection finder with this checkout's collections path before Templar is used.
-
-    Ansible installs one finder per process; whichever in-process render comes first decides its
-    paths, so this does the same as tests/static/test_role_anatomy.py (sparklab.cluster.* filters
-    resolve in both, in any test order)."""
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-
-    if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
-        _AnsibleCollectionFinder(paths=[str(REPO / "collections")])._install()
-
-
 def render(template_data: Any, variables: Mapping[str, Any]) -> Any:
     """Render data loaded from a trusted file with Ansible's templating (filters and tests included)."""
-    _collection_loader()
+    ensure_checkout_collections()
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from collection_finder import ensure_checkout_collections
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
@@ -105,21 +106,11 @@ def _context(tmp_path: Path) -> dict[str, Any]:
     return variables
 
 
-def _collection_loader() -> None:
-    """Let Templar resolve sparklab.cluster.* filters from this checkout, as ansible-playbook does."""
-    import sys
-
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-
-    if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
-        _AnsibleCollectionFinder(paths=[str(REPO / "collections")])._install()
-
-
 def _render(value: Any, variables: dict[str, Any]) -> Any:
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
-    _collection_loader()
+    ensure_checkout_collections()
 
     def trust(item: Any) -> Any:
         if isinstance(item, str):
