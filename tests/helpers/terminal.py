@@ -1,7 +1,9 @@
 """A real terminal for tests of what a user sees: a detached tmux session, read with capture-pane.
 
-``scripts/test.sh`` installs tmux. The command runs in a shell; it is followed by
-``echo EXIT=$?; sleep 600`` so the last screen stays readable after the command ends. The session
+``scripts/test.sh`` installs tmux. The command runs in a shell, without ``COLUMNS`` and
+``LINES`` (a CI runner may export ``COLUMNS=80``; rich would draw to that width instead of the
+terminal's), and is followed by ``echo EXIT=$?; sleep 600`` so the last screen stays readable after
+the command ends. The session
 is killed when the ``with`` block ends.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 TMUX = shutil.which("tmux")
+SIZE_VARIABLES = ("COLUMNS", "LINES")
 
 
 class Terminal:
@@ -28,8 +31,10 @@ class Terminal:
         if cwd is not None:
             args += ["-c", str(cwd)]
         for key, value in (env or {}).items():
+            if key in SIZE_VARIABLES:
+                continue
             args += ["-e", f"{key}={value}"]
-        subprocess.run([*args, f"{command}; echo EXIT=$?; sleep 600"], check=True)
+        subprocess.run([*args, f"unset COLUMNS LINES; {command}; echo EXIT=$?; sleep 600"], check=True)
 
     def __enter__(self) -> Terminal:
         return self

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from runner_sandbox import RUNNER, Sandbox
-from terminal import Terminal
+from terminal import SIZE_VARIABLES, Terminal
 
 from sparklab.progress_display import PlainProgress
 
@@ -120,8 +120,9 @@ def test_failed_phase_names_the_exit_code_the_process_returns(offline: Sandbox) 
 @pytest.mark.xdist_group("runner-plan")
 def test_terminal_shows_task_n_of_m_live_and_keeps_milestones_above_it(offline: Sandbox,
                                                                       tmp_path: Path) -> None:
-    command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in offline.env.items()), sys.executable,
-                          str(RUNNER), "plan", "--name", "rt-progress-tty"])
+    env = [f"{k}={v}" for k, v in offline.env.items() if k not in SIZE_VARIABLES]
+    command = shlex.join(["env", "-i", *env, sys.executable, str(RUNNER), "plan", "--name",
+                          "rt-progress-tty"])
     with Terminal(f"sparklab-progress-{tmp_path.name}", command, width=160, height=60,
                   cwd=offline.root) as term:
         live = term.wait(lambda s: re.search(r"task\s+task \d+ of \d+: ", s) is not None
