@@ -11,13 +11,14 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
-
-import ansible_collections.amazon.aws.plugins.modules as aws_modules
 
 from sparklab.emulator import SITE_DIR
 
-MODULES = Path(next(iter(aws_modules.__path__)))
+# Located by path: importing ansible_collections here would fix that package to site-packages in
+# this process, and later in-process renders could no longer find sparklab.cluster.
+MODULES = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections/amazon/aws/plugins/modules"
 
 
 def test_the_shortened_pauses_exist_in_the_pinned_amazon_aws() -> None:
