@@ -121,7 +121,7 @@ def spark_submit(script: Path, args: list[str], conf: dict[str, str]) -> Timing:
 
 def programs(example: Path, corpus: Path, out: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
     ours_args = [f"--input={corpus}", "--top=20", f"--output-dir={out}"]
-    tuned = {**COMMON_CONF, **spark_tuning.short_job_conf(CORES, corpus.stat().st_size)}
+    tuned = {**COMMON_CONF, **spark_tuning.short_job_conf(CORES)}
     return {
         "example": (example, [str(corpus)], COMMON_CONF),
         "sparklab": (APP, ours_args, tuned),

@@ -11,13 +11,12 @@ from __future__ import annotations
 SHORT_JOB_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
-def short_job_conf(cores: int, input_bytes: int = 0) -> dict[str, str]:
+def short_job_conf(cores: int) -> dict[str, str]:
     """``--conf`` settings for a local job on ``cores`` cores (the JVM options apply at launch).
 
-    ``input_bytes`` is accepted for sizing; the one shuffle carries counts already reduced on
-    the map side, so one partition per core suits any input size measured (40 MB to 200 MB).
+    The one shuffle carries counts already reduced on the map side, so one partition per core
+    suits any input size measured (40 MB to 200 MB).
     """
-    del input_bytes
     return {
         "spark.driver.extraJavaOptions": SHORT_JOB_JAVA_OPTIONS,
         "spark.sql.shuffle.partitions": str(max(1, cores)),
