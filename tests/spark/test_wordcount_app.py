@@ -228,3 +228,26 @@ def test_urls_file_adds_inputs_and_outputs_and_errors_never_show_a_url(tmp_path)
     assert "s2" not in str(err.value)
     with pytest.raises(ValueError, match="cannot read the URL file"):
         app.read_urls_file(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("top", [1, 4, 9, 500])
+def test_top_n_from_the_written_parts_equals_a_global_sort_ties_included(spark, tmp_path, top):
+    """With a CSV folder the job writes sorted parts and takes the top N from their first rows.
+
+    Counts tie across parts (the order among equal counts is by word), and N crosses the tie groups
+    and exceeds the number of distinct words.
+    """
+    counts = {f"w{i:02d}": 1 + i // 3 for i in range(40)}  # 3 words share each count
+    corpus = tmp_path / "ties.txt"
+    corpus.write_text("".join(f"{word} " * count + "\n" for word, count in counts.items()), encoding="utf-8")
+    out = tmp_path / "counts"
+    key = "spark.sql.adaptive.coalescePartitions.enabled"  # else 40 words end in one part
+    spark.conf.set(key, "false")
+    try:
+        result = app.run(spark, app.JobConfig(inputs=[str(corpus)], top=top, output_dir=str(out)))
+    finally:
+        spark.conf.unset(key)
+    assert len(list(out.glob("part-*"))) >= 2  # the top N really is merged from several parts
+    expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    assert [tuple(pair) for pair in result["top"]] == expected
+    assert result["distinct_words"] == len(counts) and result["words"] == sum(counts.values())
