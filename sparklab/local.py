@@ -87,7 +87,7 @@ class LocalRun:
 
 def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) -> int:
     """The whole local run; returns the exit code (0, 1, 130). Bad input raises BadInput first."""
-    from sparklab import jobs, live, report
+    from sparklab import jobs, live, report, spark_tuning
     from sparklab.state import sparklab_home
 
     problem = java_problem()
@@ -104,6 +104,10 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     cores = os.cpu_count() or 1
     say(f"wordcount --local run {run_id}: {', '.join(sources)}")
     say(f"local Spark with all {cores} cores (local[*]); run folder: {run_dir}")
+    archive = spark_tuning.class_archive(driver_env())
+    if archive is not None and not archive.ready:
+        say(f"first local run with this Java and Spark: it also saves Spark's classes to {archive.path} "
+            "(about 160 MB, 10-20 s once), so later runs start about 4 s sooner")
     submitted = time.time()
     state = "FAILED"
     view = live.make_live_view(f"sparklab wordcount --local {run_id}", out=out, force_plain=options.plain,
@@ -142,6 +146,8 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
             if proc.poll() is None:  # an unexpected error above: never leave the job running
                 stop_tree(proc, set(sampler.seen), grace=2)
             reap(sampler.seen)
+            if archive is not None:
+                archive.sweep()  # an interrupted first run leaves a partial archive
             view.set_state({"COMPLETED": "completed", "INTERRUPTED": "interrupted"}.get(state, "failed"))
             view.close()
     ended = time.time()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from sparklab.errors import BadInput
+from sparklab.spark_tuning import java_path
 
 MIN_JAVA = 17
 JAVA_FIX = ("install Java 17 or 21, e.g. `sudo apt-get install openjdk-17-jre-headless` or "
@@ -27,7 +27,7 @@ def java_problem(environ: dict[str, str] | None = None) -> str | None:
     """
     env = os.environ if environ is None else environ
     home = env.get("JAVA_HOME")
-    java = str(Path(home) / "bin" / "java") if home else shutil.which("java", path=env.get("PATH"))
+    java = java_path(env)
     if not java or not os.access(java, os.X_OK):
         where = f"JAVA_HOME={home} has no bin/java" if home else "no `java` on PATH"
         return f"--local needs Java to run Spark: {where} (fix: {JAVA_FIX})"

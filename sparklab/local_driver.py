@@ -9,15 +9,19 @@ Spark UI address; on a failure the driver log holds the application's error line
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 STATUS_FILE = "driver-status.json"
+CLASS_ARCHIVE_LOG = "jvm-class-archive.log"
+JVM_EXIT_SECONDS = 300  # writing a new class archive at exit takes 10-60 s
 PARTS_DIR = "counts-parts"
 
 
@@ -64,13 +68,20 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.adaptive.enabled", "true"))
-    # Short-job JVM options and one shuffle partition per core (see sparklab/spark_tuning.py).
-    for key, value in spark_tuning.short_job_conf(os.cpu_count() or 1).items():
+    # Short-job JVM options, the class archive and one shuffle partition per core (spark_tuning.py).
+    archive = spark_tuning.class_archive()
+    cds_log = run_dir / CLASS_ARCHIVE_LOG
+    if archive is not None and not spark_tuning.option_safe(cds_log):
+        archive = None
+    archive_options = archive.java_options(cds_log) if archive is not None else ""
+    generate = app.parse_size(args.generate) if args.generate else 0
+    size = spark_tuning.known_input_bytes(list(args.input), generate)
+    for key, value in spark_tuning.short_job_conf(os.cpu_count() or 1, archive_options, size).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    jvm = getattr(spark.sparkContext._gateway, "proc", None)  # noqa: SLF001 - the JVM, to await its exit
     spark.sparkContext.setLogLevel("WARN")
     _write_status(status, state="running", spark_ui=spark.sparkContext.uiWebUrl or "")
-    generate = app.parse_size(args.generate) if args.generate else 0
     config = app.JobConfig(inputs=list(args.input), generate_bytes=generate, top=args.top,
                            output_dir=str(run_dir / PARTS_DIR))
     try:
@@ -81,6 +92,9 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
         raise
     finally:
         spark.stop()
+        if archive is not None and not archive.ready:
+            _await_jvm(jvm)  # it writes the class archive as it exits
+            archive.finish()
     rows = _merge_parts(run_dir / PARTS_DIR, run_dir / "counts.csv")
     result["output"] = {"kind": "file", "path": "counts.csv", "rows": rows}
     text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
@@ -88,6 +102,16 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     print(app.result_line(result), flush=True)
     _write_status(status, state="completed")
     return 0
+
+
+def _await_jvm(proc: Any) -> None:
+    """Close the JVM's stdin (pyspark's gateway exits on it) and wait for it to end."""
+    if proc is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        proc.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=JVM_EXIT_SECONDS)
 
 
 def _total_memory() -> int:

@@ -27,8 +27,9 @@ RUNNER = REPO / "runner.py"
 
 
 def runner_env(home: Path, **extra: str) -> dict[str, str]:
+    """The user's environment with this test's state root and its own cache folder (class archive)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SPARKLAB_"))}
-    env.update(SPARKLAB_HOME=str(home), **extra)
+    env.update(SPARKLAB_HOME=str(home), XDG_CACHE_HOME=str(home.parent / "cache"), **extra)
     return env
 
 
@@ -119,6 +120,29 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
     assert (run_dir / "summary.txt").read_text() == summary
     assert summary.splitlines()[0] in again.stdout
 
+    # The first run on this Java and Spark saved the JVM's classes (said so, once); the JVM's notes
+    # about it went to their own file, not into the driver log.
+    cache = home.parent / "cache" / "sparklab"
+    (archive,) = cache.iterdir()
+    assert archive.name.startswith("spark-classes-") and archive.stat().st_size > 20 * 2**20
+    assert "first local run with this Java and Spark" in proc.stdout
+    assert "Written dynamic archive" in (run_dir / "jvm-class-archive.log").read_text()
+    assert "cds" not in (run_dir / "driver.log").read_text()
+
+    # The next run maps that archive and counts the same.
+    second_run = run_runner(["wordcount", "--local", "--input", str(corpus), "--top", "5", "--plain"],
+                            runner_env(home))
+    assert second_run.returncode == 0, second_run.stdout[-3000:] + second_run.stderr[-3000:]
+    assert "first local run" not in second_run.stdout
+    (next_dir,) = {p for p in (home / "local" / "runs").iterdir()} - {run_dir}
+    notes = (next_dir / "jvm-class-archive.log").read_text()
+    assert f"Opened archive {archive}" in notes and "Mapped dynamic region" in notes
+    assert "Unable to use shared archive" not in notes
+    result = json.loads((next_dir / "result.json").read_text(encoding="utf-8"))
+    alone = independent_reference.counts([first])
+    assert result["words"] == sum(alone.values()) and result["distinct_words"] == len(alone)
+    assert list(cache.iterdir()) == [archive]
+
 
 def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrupted(tmp_path):
     home = tmp_path / "home"
@@ -163,6 +187,8 @@ def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrup
     assert "jvm" in (run_dir / "metrics.csv").read_text()
     printed = (tmp_path / "stdout.txt").read_text()
     assert "interrupted: stopping Spark" in printed and "partial results in" in printed
+    # The class archive this first run was to write is not published, and no partial file is left.
+    assert list((tmp_path / "cache" / "sparklab").iterdir()) == []
 
 
 def test_without_java_local_says_how_to_install_it_and_writes_nothing(tmp_path):
