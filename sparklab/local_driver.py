@@ -54,6 +54,7 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generate", default="")
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args(argv)
+    from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
     from sparklab import spark_tuning
@@ -63,11 +64,11 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     status = run_dir / STATUS_FILE
     _write_status(status, state="starting")
     memory_gib = max(1, min(4, int(_total_memory() * 0.4 / 1024**3)))
-    builder = (SparkSession.builder.master("local[*]").appName(f"sparklab-wordcount-local-{run_dir.name}")
-               .config("spark.driver.memory", f"{memory_gib}g")
-               .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.adaptive.enabled", "true"))
+    conf = (SparkConf().setMaster("local[*]").setAppName(f"sparklab-wordcount-local-{run_dir.name}")
+            .set("spark.driver.memory", f"{memory_gib}g")
+            .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
+            .set("spark.ui.showConsoleProgress", "false")
+            .set("spark.sql.adaptive.enabled", "true"))
     # Short-job JVM options, the class archive and one shuffle partition per core (spark_tuning.py).
     archive = spark_tuning.class_archive()
     cds_log = run_dir / CLASS_ARCHIVE_LOG
@@ -77,8 +78,9 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     generate = app.parse_size(args.generate) if args.generate else 0
     size = spark_tuning.known_input_bytes(list(args.input), generate)
     for key, value in spark_tuning.short_job_conf(os.cpu_count() or 1, archive_options, size).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+        conf.set(key, value)
+    app.warm_up_case_mapping(conf)  # starts the JVM with this configuration
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
     jvm = getattr(spark.sparkContext._gateway, "proc", None)  # noqa: SLF001 - the JVM, to await its exit
     spark.sparkContext.setLogLevel("WARN")
     _write_status(status, state="running", spark_ui=spark.sparkContext.uiWebUrl or "")

@@ -251,3 +251,23 @@ def test_top_n_from_the_written_parts_equals_a_global_sort_ties_included(spark, 
     expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
     assert [tuple(pair) for pair in result["top"]] == expected
     assert result["distinct_words"] == len(counts) and result["words"] == sum(counts.values())
+
+
+def test_case_mapping_warm_up_calls_what_spark_lower_calls_in_this_spark(spark):
+    """The warm-up's thread ends, and the classes and methods it names exist in the pinned Spark.
+
+    It swallows its own errors (it is only a head start), so a renamed class would go unnoticed
+    but for this test, which makes the same calls without the guard.
+    """
+    thread = app.warm_up_case_mapping()
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    jvm = spark.sparkContext._jvm
+    util = jvm.org.apache.spark.sql.catalyst.util
+    from py4j.java_gateway import get_field
+
+    assert get_field(util.CollationFactory.fetchCollation(0), "collationName") == "UTF8_BINARY"
+    text = jvm.org.apache.spark.unsafe.types.UTF8String.fromString("\u00c4\u00df\u0130 A")
+    assert util.CollationAwareUTF8String.toLowerCase(text).toString() == "\u00e4\u00dfi\u0307 a"
+    assert spark.sql("SELECT lower('\u00c4\u00df\u0130 A') AS x").collect()[0]["x"] == "\u00e4\u00dfi\u0307 a"
