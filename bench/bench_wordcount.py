@@ -16,7 +16,7 @@ their path, so languages and scripts are mixed; repeated when the pool is smalle
 asked. ``wc -w`` on the same file is the single-core physical reference. The load average is
 printed with the figures: on a shared machine, times are only comparable within a pair.
 
-    .venv/bin/python bench/bench_wordcount.py                       # 40 MB and 100 MB, 3 pairs each
+    .venv/bin/python bench/bench_wordcount.py                       # 40 MB and 200 MB, 3 pairs each
     SPARKLAB_BENCH_LARGE=400MB .venv/bin/python bench/bench_wordcount.py --repeat 5
 """
 
@@ -202,8 +202,8 @@ def report(corpus: Path, repeat: int, timings: dict[str, list[Timing]], wc: tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", default="40MB")
-    parser.add_argument("--large", default=os.environ.get("SPARKLAB_BENCH_LARGE", "100MB"),
-                        help="large corpus size (env SPARKLAB_BENCH_LARGE; 200MB and up as in the issue)")
+    parser.add_argument("--large", default=os.environ.get("SPARKLAB_BENCH_LARGE", "200MB"),
+                        help="large corpus size (env SPARKLAB_BENCH_LARGE)")
     parser.add_argument("--repeat", type=int, default=3, help="pairs per corpus; the median counts")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "sparklab-bench"))
     args = parser.parse_args()
