@@ -163,7 +163,8 @@ def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:
     cache = Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache") / "sparklab"
     if not option_safe(cache):
         return None
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # the JVM maps what is there: only its owner may write it
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache.chmod(0o700)
         return ClassArchive(cache / f"spark-classes-{digest}.jsa")
     return None

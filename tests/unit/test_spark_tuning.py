@@ -43,6 +43,9 @@ def test_archive_lives_in_the_user_cache_and_its_name_follows_java_and_the_jars(
     spark_home, java_home, env = fake_spark
     first = spark_tuning.class_archive(env)
     assert first is not None and first.path.parent == Path(env["XDG_CACHE_HOME"]) / "sparklab"
+    assert first.path.parent.stat().st_mode & 0o777 == 0o700
+    first.path.parent.chmod(0o777)  # a folder left open by something else is closed again
+    assert spark_tuning.class_archive(env) == first and first.path.parent.stat().st_mode & 0o777 == 0o700
     assert first.path.name.startswith("spark-classes-") and first.path.suffix == ".jsa"
     assert spark_tuning.class_archive(env) == first  # stable while nothing changes
     (spark_home / "jars" / "spark-sql.jar").write_bytes(b"jar spark-sql, upgraded")
