@@ -127,7 +127,7 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
     assert archive.name.startswith("spark-classes-") and archive.stat().st_size > 20 * 2**20
     assert "first local run with this Java and Spark" in proc.stdout
     assert "Written dynamic archive" in (run_dir / "jvm-class-archive.log").read_text()
-    assert "cds" not in (run_dir / "driver.log").read_text()
+    assert "][cds" not in (run_dir / "driver.log").read_text()  # unified JVM log lines: [..][warning][cds..]
 
     # The next run maps that archive and counts the same.
     second_run = run_runner(["wordcount", "--local", "--input", str(corpus), "--top", "5", "--plain"],
