@@ -53,17 +53,12 @@ def short_job_conf(cores: int, java_options: str = "", input_bytes: int | None =
 
 
 def known_input_bytes(inputs: list[str], generate_bytes: int = 0) -> int | None:
-    """Bytes of local files and folders plus a generated corpus; None when a URL's size is unknown."""
-    total = generate_bytes
-    for spec in inputs:
-        if spec.startswith(("http://", "https://")):
-            return None
-        path = Path(spec)
-        if path.is_dir():
-            total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-        elif path.is_file():
-            total += path.stat().st_size
-    return total
+    """Bytes of the input files plus a generated corpus; None when an input is no local file (a URL).
+
+    The inputs are those :func:`sparklab.local_checks.local_inputs` returns: folders already expanded.
+    """
+    sizes = [Path(spec).stat().st_size if Path(spec).is_file() else None for spec in inputs]
+    return None if None in sizes else generate_bytes + sum(size or 0 for size in sizes)
 
 
 def java_path(environ: dict[str, str] | None = None) -> str | None:
@@ -115,30 +110,20 @@ class ClassArchive:
 
     def sweep(self) -> None:
         """Remove archives of other Java or Spark versions and partial files of dead processes."""
+        import psutil
+
         for other in self.path.parent.glob(ARCHIVE_GLOB):
             if other != self.path:
                 other.unlink(missing_ok=True)
         for partial in self.path.parent.glob(f"{self.path.stem}.*.partial"):
             pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
-            if not pid.isdigit() or not _alive(int(pid)):
+            if not pid.isdigit() or (int(pid) != os.getpid() and not psutil.pid_exists(int(pid))):
                 partial.unlink(missing_ok=True)
 
 
 def option_safe(path: Path) -> bool:
     """Whether ``path`` survives inside a JVM option: Spark splits on white space, ``-Xlog`` on ``:``."""
     return not any(ch.isspace() or ch in ":\"'" for ch in str(path))
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:

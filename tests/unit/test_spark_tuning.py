@@ -123,11 +123,13 @@ def test_large_known_inputs_keep_the_c2_compiler_small_or_unknown_ones_do_not():
     assert spark_tuning.short_job_conf(8, "", 2 * per_core)[options] == spark_tuning.SHORT_JOB_JAVA_OPTIONS
 
 
-def test_known_input_bytes_counts_files_folders_and_the_generated_corpus_not_urls(tmp_path):
+def test_known_input_bytes_counts_files_and_the_generated_corpus_not_urls(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"x" * 10)
     (tmp_path / "folder" / "deep").mkdir(parents=True)
     (tmp_path / "folder" / "b.txt").write_bytes(b"x" * 20)
     (tmp_path / "folder" / "deep" / "c.txt").write_bytes(b"x" * 30)
-    inputs = [str(tmp_path / "a.txt"), str(tmp_path / "folder")]
+    # As local_inputs hands them over: a folder expanded into its files.
+    inputs = [str(tmp_path / name) for name in ("a.txt", "folder/b.txt", "folder/deep/c.txt")]
     assert spark_tuning.known_input_bytes(inputs, 5) == 65
     assert spark_tuning.known_input_bytes([*inputs, "https://127.0.0.1/x.txt"]) is None
+    assert spark_tuning.known_input_bytes([], 7) == 7
