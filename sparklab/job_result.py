@@ -32,6 +32,7 @@ class Result:
     finished_at: str
     inputs: int = 0
     splits: int = 0
+    word_splitter: str = ""
     output: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +43,7 @@ class Result:
             bytes=int(data["bytes"]), elapsed_seconds=float(data["elapsed_seconds"]),
             started_at=str(data["started_at"]), finished_at=str(data["finished_at"]),
             inputs=int(data.get("inputs", 0)), splits=int(data.get("splits", 0)),
+            word_splitter=str(data.get("word_splitter", "")),
             output=dict(data.get("output", {})),
         )
 

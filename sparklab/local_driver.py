@@ -57,7 +57,7 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
-    from sparklab import spark_tuning
+    from sparklab import spark_tuning, word_splitter
     from sparklab import wordcount_app as app
 
     run_dir = Path(args.run_dir)
@@ -79,6 +79,10 @@ def driver_main(argv: Sequence[str] | None = None) -> int:
     size = spark_tuning.known_input_bytes(list(args.input), generate)
     for key, value in spark_tuning.short_job_conf(os.cpu_count() or 1, archive_options, size).items():
         conf.set(key, value)
+    try:  # the word splitter in the JVM (word_splitter.py); without a JDK, the regular expression
+        conf.set("spark.jars", str(word_splitter.words_jar()))
+    except word_splitter.BuildError as err:
+        print(f"sparklab: {err}", file=sys.stderr, flush=True)
     app.warm_up_case_mapping(conf)  # starts the JVM with this configuration
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
     jvm = getattr(spark.sparkContext._gateway, "proc", None)  # noqa: SLF001 - the JVM, to await its exit

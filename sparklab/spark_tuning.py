@@ -110,15 +110,20 @@ class ClassArchive:
 
     def sweep(self) -> None:
         """Remove archives of other Java or Spark versions and partial files of dead processes."""
-        import psutil
-
         for other in self.path.parent.glob(ARCHIVE_GLOB):
             if other != self.path:
                 other.unlink(missing_ok=True)
-        for partial in self.path.parent.glob(f"{self.path.stem}.*.partial"):
-            pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
-            if not pid.isdigit() or (int(pid) != os.getpid() and not psutil.pid_exists(int(pid))):
-                partial.unlink(missing_ok=True)
+        sweep_partials(self.path.parent, f"{self.path.stem}.*.partial")
+
+
+def sweep_partials(folder: Path, pattern: str) -> None:
+    """Remove ``<name>.<pid>.partial`` files in ``folder`` whose writing process is gone."""
+    import psutil
+
+    for partial in folder.glob(pattern):
+        pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
+        if not pid.isdigit() or (int(pid) != os.getpid() and not psutil.pid_exists(int(pid))):
+            partial.unlink(missing_ok=True)
 
 
 def option_safe(path: Path) -> bool:
@@ -145,11 +150,22 @@ def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:
     parts = [_stamp(runtime), _stamp(runtime.parents[1] / "lib" / "server" / "libjvm.so"), str(spark_home)]
     parts += [_stamp(jar) for jar in sorted((spark_home / "jars").glob("*.jar"))]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    cache = cache_folder(env)
+    return ClassArchive(cache / f"spark-classes-{digest}.jsa") if cache is not None else None
+
+
+def cache_folder(environ: dict[str, str] | None = None) -> Path | None:
+    """``${XDG_CACHE_HOME:-~/.cache}/sparklab``, mode 0700; None when it cannot be made or named.
+
+    The JVM maps and loads what it finds there (the class archive, the word splitter's jar), so only
+    its owner may write it, and its path must survive inside a JVM option (:func:`option_safe`).
+    """
+    env = os.environ if environ is None else environ
     cache = Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache") / "sparklab"
     if not option_safe(cache):
         return None
-    with contextlib.suppress(OSError):  # the JVM maps what is there: only its owner may write it
+    with contextlib.suppress(OSError):
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         cache.chmod(0o700)
-        return ClassArchive(cache / f"spark-classes-{digest}.jsa")
+        return cache
     return None

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from wordcount_corpus import REPO
@@ -19,13 +20,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """One local[2] SparkSession for the whole test session (the JVM starts slowly)."""
+def words_jar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The JVM word splitter's jar, built from source with this machine's javac (a fresh cache)."""
+    from sparklab import word_splitter
+
+    cache = tmp_path_factory.mktemp("cache")
+    return word_splitter.words_jar({**os.environ, "XDG_CACHE_HOME": str(cache)})
+
+
+@pytest.fixture(scope="session")
+def spark(words_jar: Path):
+    """One local[2] SparkSession for the whole test session (the JVM starts slowly), with the
+    word splitter's jar on its class path as ``--local`` and the cluster run it."""
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     from pyspark.sql import SparkSession
 
     session = (
         SparkSession.builder.master("local[2]")
+        .config("spark.jars", str(words_jar))
         .appName("sparklab-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

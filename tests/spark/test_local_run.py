@@ -122,9 +122,12 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
 
     # The first run on this Java and Spark saved the JVM's classes (said so, once); the JVM's notes
     # about it went to their own file, not into the driver log.
+    # The word splitter's jar was built into the same cache folder and split the words.
     cache = home.parent / "cache" / "sparklab"
-    (archive,) = cache.iterdir()
-    assert archive.name.startswith("spark-classes-") and archive.stat().st_size > 20 * 2**20
+    (archive,) = cache.glob("spark-classes-*")
+    (jar,) = cache.glob("sparklab-words-*.jar")
+    assert archive.stat().st_size > 20 * 2**20 and jar.stat().st_size > 500
+    assert result["word_splitter"] == "jvm"
     assert "first local run with this Java and Spark" in proc.stdout
     assert "Written dynamic archive" in (run_dir / "jvm-class-archive.log").read_text()
     assert "][cds" not in (run_dir / "driver.log").read_text()  # unified JVM log lines: [..][warning][cds..]
@@ -141,7 +144,8 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
     result = json.loads((next_dir / "result.json").read_text(encoding="utf-8"))
     alone = independent_reference.counts([first])
     assert result["words"] == sum(alone.values()) and result["distinct_words"] == len(alone)
-    assert list(cache.iterdir()) == [archive]
+    assert result["word_splitter"] == "jvm"
+    assert sorted(cache.iterdir()) == sorted([archive, jar])
 
 
 def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrupted(tmp_path):

@@ -92,7 +92,11 @@ UNICODE_ADDED = {(14, 0): 838, (15, 0): 4489, (15, 1): 627, (16, 0): 5185}
 JAVA_UNICODE = {17: (13, 0), 19: (14, 0), 20: (15, 0), 21: (15, 0), 22: (15, 1), 24: (16, 0), 25: (16, 0)}
 
 
-def test_word_rule_in_the_jvm_equals_python_for_every_code_point_both_unicode_databases_know(spark):
+@pytest.mark.parametrize("splitter", ["regex", "jvm"])
+def test_word_rule_in_the_jvm_equals_python_for_every_code_point_both_unicode_databases_know(spark, splitter):
+    """Both splitters in the JVM (the regular expression, sparklab/jvm/Words.java) against Python."""
+    if splitter == "jvm":
+        assert app.use_jvm_splitter(spark) == "jvm"  # the session has the jar (conftest.py)
     universe = [
         chr(cp)
         for cp in range(app.MAX_UNICODE + 1)
@@ -111,9 +115,23 @@ def test_word_rule_in_the_jvm_equals_python_for_every_code_point_both_unicode_da
     block = 500
     rows = [(i, " ".join(f"a{c}b" for c in known[i : i + block])) for i in range(0, len(known), block)]
     frame = spark.createDataFrame(rows, "i int, value string")
-    jvm = dict(frame.select("i", F.array_join(app.words_column("value"), "|")).collect())
+    jvm = dict(frame.select("i", F.array_join(app.words_column("value", splitter), "|")).collect())
     mismatched = [i for i, text in rows if jvm[i] != "|".join(app.reference_words(text))]
     assert mismatched == []
+
+
+def test_job_uses_the_jvm_splitter_when_its_class_loads_and_the_expression_when_not(
+    spark, tmp_path, monkeypatch
+):
+    """Same counts either way; the result says which splitter ran (no jar: the regular expression)."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(HANDWRITTEN * 5 + "\u00c9T\u00c9 \U0001d7d8\u0301x ma\u0303e\n", encoding="utf-8")
+    with_jar = app.run(spark, app.JobConfig(inputs=[str(corpus)], top=100_000))
+    monkeypatch.setattr(app, "JVM_WORDS_CLASS", "sparklab.wordcount.NotShipped")
+    without = app.run(spark, app.JobConfig(inputs=[str(corpus)], top=100_000))
+    assert (with_jar["word_splitter"], without["word_splitter"]) == ("jvm", "regex")
+    assert with_jar["top"] == without["top"]
+    assert dict(with_jar["top"]) == dict(independent_reference.counts([corpus.read_text(encoding="utf-8")]))
 
 
 def test_url_inputs_are_read_in_byte_ranges_and_count_like_the_reference(spark, file_server):
@@ -176,8 +194,9 @@ def test_local_file_goes_through_the_bucket_and_counts_come_back_as_csv(spark, t
     assert [line.rsplit(",", 1)[0] for line in lines[1:6]] == [w for w, _ in result["top"]]
 
 
-def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
-    """The ConfigMap copy imports nothing from sparklab: run it from an empty folder."""
+def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path, words_jar):
+    """The ConfigMap copy imports nothing from sparklab: run it from an empty folder, with the word
+    splitter's jar in ``--jars`` as the cluster's SparkApplication gives it (``spark.jars``)."""
     script = tmp_path / "wordcount_app.py"
     shutil.copy(REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py", script)
     import pyspark
@@ -200,6 +219,8 @@ def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
             "spark.sql.shuffle.partitions=2",
             "--conf",
             "spark.ui.showConsoleProgress=false",
+            "--jars",
+            str(words_jar),
             str(script),
             "--generate=50KB",
             "--top=3",
@@ -214,6 +235,7 @@ def test_shipped_file_runs_alone_and_logs_the_result_line(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = jobs.parse_driver_log(proc.stdout)
     assert len(result.top) == 3 and result.words > 5000 and result.bytes > 45_000
+    assert result.word_splitter == "jvm"
 
 
 def test_urls_file_adds_inputs_and_outputs_and_errors_never_show_a_url(tmp_path):

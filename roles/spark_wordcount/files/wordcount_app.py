@@ -12,7 +12,10 @@ The word rule (the same everywhere in sparklab)
 
 The rule is defined once, by ``WORD_CATEGORIES``. From it come the Java regular expression that
 Spark evaluates in the JVM (``JAVA_WORD_PATTERN``) and the plain-Python reference
-(``reference_words``) that the tests compare Spark's counts against.
+(``reference_words``) that the tests compare Spark's counts against. When the jar of
+``sparklab/jvm/Words.java`` is on Spark's class path (``spark.jars``: ``--local`` and the cluster
+give it), that Java function splits instead of the expression: the same words, less time per row;
+the result's ``word_splitter`` says which ran.
 
 Inputs
     ``--input URL`` (http/https, e.g. presigned S3 URLs): read by the executors; each object is
@@ -58,6 +61,9 @@ RESULT_VERSION = 1
 # The word rule: Unicode general-category classes whose code points make up words.
 WORD_CATEGORIES = ("L", "M", "N")
 JAVA_WORD_PATTERN = "[" + "".join(f"\\p{{{cat}}}" for cat in WORD_CATEGORIES) + "]+"
+# The same rule as a Java function of our own (sparklab/jvm/Words.java), used when its jar is given.
+JVM_WORDS_CLASS = "sparklab.wordcount.Words"
+JVM_WORDS_FUNCTION = "sparklab_words"
 
 MAX_UNICODE = 0x10FFFF
 HTTP_TIMEOUT_SECONDS = 60
@@ -117,19 +123,40 @@ def parse_size(text: str) -> int:
 
 
 # --------------------------------------------------------------------------- word rule (Spark)
-def words_column(text: Column | str) -> Column:
-    """Array of the words of a string column, evaluated in the JVM (same rule as Python)."""
+def use_jvm_splitter(spark: SparkSession) -> str:
+    """Register the JVM word splitter when its class is on Spark's class path; the splitter to use.
+
+    ``jvm`` when ``JVM_WORDS_CLASS`` (``sparklab/jvm/Words.java``, shipped in ``spark.jars``)
+    loads: the same words as the regular expression, without its engine on every row. ``regex``
+    when it does not (no jar given): the expression, evaluated by Spark's ``regexp_extract_all``.
+    """
+    from pyspark.sql.types import ArrayType, StringType
+
+    try:
+        spark.udf.registerJavaFunction(JVM_WORDS_FUNCTION, JVM_WORDS_CLASS, ArrayType(StringType()))
+    except Exception:  # noqa: BLE001 - Spark reports a missing class as an AnalysisException
+        return "regex"
+    return "jvm"
+
+
+def words_column(text: Column | str, splitter: str = "regex") -> Column:
+    """Array of the words of a string column, evaluated in the JVM (same rule as Python).
+
+    ``splitter`` is what :func:`use_jvm_splitter` returned; both give the same words.
+    """
     from pyspark.sql import functions as F
 
-    col = F.col(text) if isinstance(text, str) else text
-    return F.regexp_extract_all(F.lower(col), F.lit(JAVA_WORD_PATTERN), 0)
+    lowered = F.lower(F.col(text) if isinstance(text, str) else text)
+    if splitter == "jvm":
+        return F.call_function(JVM_WORDS_FUNCTION, lowered)
+    return F.regexp_extract_all(lowered, F.lit(JAVA_WORD_PATTERN), 0)
 
 
-def count_words(lines: DataFrame, text_column: str = "value") -> DataFrame:
+def count_words(lines: DataFrame, text_column: str = "value", splitter: str = "regex") -> DataFrame:
     """Word counts (columns ``word``, ``count``) of a DataFrame of text."""
     from pyspark.sql import functions as F
 
-    words = lines.select(F.explode(words_column(text_column)).alias("word"))
+    words = lines.select(F.explode(words_column(text_column, splitter)).alias("word"))
     return words.groupBy("word").agg(F.count(F.lit(1)).alias("count"))
 
 
@@ -453,7 +480,8 @@ def run(spark: SparkSession, config: JobConfig) -> dict[str, Any]:
     source, known_bytes, splits = source_frame(spark, config)
     observation = Observation("sparklab_input")
     observed = source.observe(observation, F.sum("lines").alias("lines"), F.sum("bytes").alias("bytes"))
-    counts = count_words(observed)
+    splitter = use_jvm_splitter(spark)
+    counts = count_words(observed, splitter=splitter)
     totals = Observation("sparklab_counts")
     sums = (F.count(F.lit(1)).alias("distinct"), F.sum("count").alias("words"))
     ordered = (F.desc("count"), F.asc("word"))
@@ -487,6 +515,7 @@ def run(spark: SparkSession, config: JobConfig) -> dict[str, Any]:
         "bytes": int(metrics.get("bytes") or 0) + known_bytes,
         "inputs": len(config.inputs) + (1 if config.generate_bytes else 0),
         "splits": splits,
+        "word_splitter": splitter,
         "started_at": _utc(started),
         "finished_at": _utc(finished),
         "elapsed_seconds": round(finished - started, 3),

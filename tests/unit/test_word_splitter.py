@@ -1,0 +1,82 @@
+"""The word splitter's jar: built from sparklab/jvm/Words.java by this machine's real javac."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sparklab import word_splitter
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "XDG_CACHE_HOME": str(tmp_path / "cache"), **extra}
+
+
+def test_jar_is_built_once_into_the_cache_and_holds_the_class_for_java_17(tmp_path):
+    env = env_for(tmp_path)
+    jar = word_splitter.words_jar(env)
+    assert jar.parent == tmp_path / "cache" / "sparklab" and jar.name == word_splitter.jar_name()
+    with zipfile.ZipFile(jar) as archive:
+        names = archive.namelist()
+        code = archive.read("sparklab/wordcount/Words.class")
+    assert "META-INF/MANIFEST.MF" in names and names[-1] == "sparklab/wordcount/Words.class"
+    assert code[:4] == b"\xca\xfe\xba\xbe"
+    assert int.from_bytes(code[6:8], "big") == 61  # class file version 61: Java 17, the image's
+    built = jar.stat().st_mtime_ns
+    assert word_splitter.words_jar(env) == jar and jar.stat().st_mtime_ns == built  # not built again
+    assert oct((tmp_path / "cache" / "sparklab").stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_new_source_makes_a_new_jar_and_the_old_one_and_dead_partials_go(tmp_path, monkeypatch):
+    env = env_for(tmp_path)
+    old = word_splitter.words_jar(env)
+    dead = old.parent / "sparklab-words-0123.999999999.partial"  # no such process
+    dead.write_bytes(b"half")
+    source = tmp_path / "Words.java"
+    source.write_text(word_splitter.SOURCE.read_text() + "\n// changed\n")
+    monkeypatch.setattr(word_splitter, "SOURCE", source)
+    new = word_splitter.words_jar(env)
+    assert new != old and new.is_file()
+    assert sorted(p.name for p in new.parent.iterdir()) == [new.name]
+
+
+def test_no_jdk_or_a_refused_source_is_one_line_and_leaves_no_jar(tmp_path, monkeypatch):
+    java_home = tmp_path / "jre"
+    (java_home / "bin").mkdir(parents=True)
+    with pytest.raises(word_splitter.BuildError, match="no javac"):
+        word_splitter.words_jar(env_for(tmp_path, JAVA_HOME=str(java_home)))
+    with pytest.raises(word_splitter.BuildError, match="no javac"):
+        word_splitter.words_jar({"PATH": str(tmp_path / "empty"), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    broken = tmp_path / "Words.java"
+    broken.write_text("package sparklab.wordcount; public final class Words { int x = ; }\n")
+    monkeypatch.setattr(word_splitter, "SOURCE", broken)
+    refused = r"javac refused Words.java: .*Words.java:1: error"
+    with pytest.raises(word_splitter.BuildError, match=refused) as err:
+        word_splitter.words_jar(env_for(tmp_path))
+    assert "\n" not in str(err.value)
+    assert list((tmp_path / "cache" / "sparklab").iterdir()) == []
+
+
+def test_jar_classes_load_and_split_in_a_plain_jvm(tmp_path):
+    """The class runs outside Spark too: a tiny Java program calls it on mixed scripts."""
+    jar = word_splitter.words_jar(env_for(tmp_path))
+    import pyspark
+
+    jars = Path(pyspark.__file__).resolve().parent / "jars"
+    probe = tmp_path / "Probe.java"
+    probe.write_text(
+        "public class Probe { public static void main(String[] a) {"
+        " System.out.println(String.join(\"|\", new sparklab.wordcount.Words().call(a[0]))); } }\n",
+        encoding="utf-8",
+    )
+    cp = f"{jar}{os.pathsep}{jars}/*"
+    subprocess.run(["javac", "-cp", cp, "-d", str(tmp_path), str(probe)], check=True, timeout=120)
+    text = "it's l'été, 𝟘x\u0301 — x_y 42"
+    out = subprocess.run(["java", "-cp", f"{tmp_path}{os.pathsep}{cp}", "Probe", text],
+                         capture_output=True, text=True, check=True, timeout=120, encoding="utf-8",
+                         env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert out.stdout.strip() == "it|s|l|été|𝟘x\u0301|x|y|42"
