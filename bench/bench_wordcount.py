@@ -7,8 +7,10 @@ is reported. The baseline is the example shipped inside the pyspark package,
 every count). sparklab's application writes every count as CSV to a folder, as ``--local`` does,
 and runs with the start-up options of :mod:`sparklab.spark_tuning`, class archive included, as a
 user's second and later ``--local`` runs do; the archive is made first when this machine has none
-(as a first run does; its cost is printed). It is also run without the archive, and with exactly
-the example's options, so what each part gains is shown apart.
+(as a first run does; its cost is printed), and with the word splitter's jar
+(:mod:`sparklab.word_splitter`, built with this machine's javac when missing). It is also run with
+the regular expression instead of the jar, without the archive, and with exactly the example's
+options, so what each part gains is shown apart; every variant must give the same totals and top.
 
 The corpus is natural text assembled from this machine's man pages (every language installed)
 and ``/usr/share/doc`` (copyright files, READMEs, changelogs), files in an order fixed by a hash of
@@ -39,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sparklab import spark_tuning  # noqa: E402
+from sparklab import spark_tuning, word_splitter  # noqa: E402
 from sparklab.jobs import parse_driver_log  # noqa: E402
 from sparklab.wordcount_app import parse_size  # noqa: E402
 
@@ -126,11 +128,16 @@ def programs(example: Path, corpus: Path, out: Path,
     ours_args = [f"--input={corpus}", "--top=20", f"--output-dir={out}"]
     size = corpus.stat().st_size
     tuned = spark_tuning.short_job_conf(CORES, archive_options, size)
+    try:
+        splitter = {"spark.jars": str(word_splitter.words_jar())}
+    except word_splitter.BuildError as err:
+        raise SystemExit(f"the word splitter: {err}") from None
     return {
         "example": (example, [str(corpus)], COMMON_CONF),
-        "sparklab": (APP, ours_args, {**COMMON_CONF, **tuned}),
-        "sparklab, no class archive": (APP, ours_args,
-                                       {**COMMON_CONF, **spark_tuning.short_job_conf(CORES, "", size)}),
+        "sparklab": (APP, ours_args, {**COMMON_CONF, **tuned, **splitter}),
+        "sparklab, regex splitter": (APP, ours_args, {**COMMON_CONF, **tuned}),
+        "sparklab, no class archive": (APP, ours_args, {**COMMON_CONF, **splitter,
+                                                        **spark_tuning.short_job_conf(CORES, "", size)}),
         "sparklab, example's options": (APP, ours_args, COMMON_CONF),
     }
 
@@ -164,10 +171,15 @@ def measure(example: Path, corpus: Path, repeat: int) -> dict[str, list[Timing]]
             for name in order:
                 script, args, conf = runs[name]
                 timings[name].append(spark_submit(script, args, conf))
-        ours = [t for name, runs in timings.items() if name != "example" for t in runs]
-        words = {parse_driver_log(t.stdout).words for t in ours}
-        if len(words) != 1:
-            raise SystemExit(f"sparklab's word totals differ between runs: {sorted(words)}")
+        results = {name: [parse_driver_log(t.stdout) for t in runs] for name, runs in timings.items()
+                   if name != "example"}
+        ours = [result for found in results.values() for result in found]
+        totals = {(result.words, result.distinct_words, tuple(result.top)) for result in ours}
+        if len(totals) != 1:
+            raise SystemExit(f"sparklab's totals or top words differ between runs: {sorted(totals)[:2]}")
+        used = {name: {result.word_splitter for result in found} for name, found in results.items()}
+        if used["sparklab"] != {"jvm"} or used["sparklab, regex splitter"] != {"regex"}:
+            raise SystemExit(f"the runs did not use the word splitters they name: {used}")
     return timings
 
 

@@ -47,6 +47,17 @@ def local_wordcount(ctx: Context) -> int:
                                           ctx.args.plain), ctx.say, ctx.out)
 
 
+def splitter_jar(ctx: Context) -> str:
+    """The word splitter's jar (built with the local JDK when missing); "" without a JDK, said once."""
+    from sparklab import word_splitter
+
+    try:
+        return str(word_splitter.words_jar())
+    except word_splitter.BuildError as err:
+        ctx.say(f"{err} on the cluster too (the same counts, slower)")
+        return ""
+
+
 def wordcount(ctx: Context) -> int:
     if ctx.args.local:
         return local_wordcount(ctx)
@@ -56,7 +67,8 @@ def wordcount(ctx: Context) -> int:
     state = ClusterState.for_cluster(cfg.name)
     if not state.kubeconfig.is_file():
         raise RunFailed(f"no kubeconfig at {state.kubeconfig} (fix: {ctx.command('up')})")
-    extra = ctx.ansible_vars()
+    # The word splitter's jar goes to the cluster with the application (-e may override it).
+    extra = {"spark_wordcount_splitter_jar": splitter_jar(ctx), **ctx.ansible_vars()}
     run_id = jobs.new_run_id()
     run_dir = jobs.run_dir(cfg.name, run_id, state.home)
     state.ensure()

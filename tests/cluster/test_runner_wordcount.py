@@ -14,6 +14,7 @@ proves the job there and real metrics.
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 
@@ -70,6 +71,11 @@ def test_runner_wordcount_submits_samples_and_reports(tmp_path):
     run = runs[0]
     result = json.loads((run / "result.json").read_text())
     assert result["top"][0] == ["the", 200]
+    # The word splitter's jar, built by the runner into the user's cache, went to driver and executors.
+    assert result["word_splitter"] == "jvm"
+    (jar,) = (sandbox.home / ".cache" / "sparklab").glob("sparklab-words-*.jar")
+    configmap = yaml.safe_load((run / "configmap.yaml").read_text())
+    assert base64.b64decode(configmap["binaryData"]["sparklab-words.jar"]) == jar.read_bytes()
     # Per copy of the two lines: "the" 3 + 1 ("The"), "dog" and "fox" 2, the seven others 1; 50 copies.
     hand_counted = [("the", 200), ("dog", 100), ("fox", 100)] + [
         (word, 50) for word in ("brown", "jumps", "lazy", "over", "quick", "runs", "sleeps")

@@ -241,7 +241,8 @@ class SparkOperatorModel:
         exit_code = 1 if self.outcome == "failed" else 0
         if exit_code == 0:
             self.upload_counts(cluster, ns, app)
-            log.append(f"SPARKLAB_RESULT {json.dumps(self.result(app), sort_keys=True)}")
+            result = {**self.result(app), "word_splitter": self.word_splitter(cluster, ns, app)}
+            log.append(f"SPARKLAB_RESULT {json.dumps(result, sort_keys=True)}")
         else:
             log.append("Traceback (most recent call last):\nRuntimeError: input could not be read")
         cluster.pod_logs[(ns, driver)] = "\n".join(log) + "\n"
@@ -285,6 +286,26 @@ class SparkOperatorModel:
                 rows = self.counts()
                 for index in range(len(urls)):
                     list(put_part(index, rows[index :: len(urls)], urls))
+
+    @staticmethod
+    def word_splitter(cluster: Cluster, ns: str, app: dict) -> str:
+        """``jvm`` when every ``deps.jars`` entry is a ``local://`` file that a ConfigMap mounted into
+        both the driver and the executors holds (the operator passes ``--jars``, its webhook mounts
+        ``configMaps``: ``submission.go`` and ``sparkpod_defaulter.go`` of v2.5.2; Spark's SparkSubmit
+        puts a ``local:`` jar on the driver's class path when the file exists, and the executors load it
+        from the same path); else ``regex``, the application's fallback."""
+        jars = (app["spec"].get("deps") or {}).get("jars") or []
+
+        def files(role: str) -> set[str]:
+            found = set()
+            for mount in app["spec"].get(role, {}).get("configMaps") or []:
+                configmap = cluster.get(cluster.kind("configmaps"), ns, mount["name"])
+                found |= {f"{mount['path'].rstrip('/')}/{key}" for key in configmap.get("binaryData") or {}}
+            return found
+
+        shipped = files("driver") & files("executor")
+        local = [jar.removeprefix("local://") for jar in jars if jar.startswith("local://")]
+        return "jvm" if local and len(local) == len(jars) and set(local) <= shipped else "regex"
 
     def result(self, app: dict) -> dict:
         """Our application's result line, counted with the application's word rule."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -305,3 +306,39 @@ def test_failed_submission_says_why_without_showing_a_url(tmp_path):
     assert leaks == []
     assert {kubeconfig, tmp_path / "play.yml"} <= set(scanned)
     assert MARKER.encode() in (tmp_path / "vars.json").read_bytes()
+
+
+def test_word_splitter_jar_ships_in_the_configmap_onto_the_driver_and_executor_class_paths(
+    tmp_path, words_jar
+):
+    proc, runs = render(tmp_path, spark_wordcount_run_id="20261127-090000-ab12",
+                        spark_wordcount_splitter_jar=str(words_jar))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dir = runs / "20261127-090000-ab12"
+    app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
+    jsonschema.validate(app, json.loads(SCHEMA.read_text()))
+    spec = app["spec"]
+    driver_mount, executor_mount = spec["driver"]["configMaps"], spec["executor"]["configMaps"]
+    assert executor_mount == driver_mount and len(driver_mount) == 1
+    assert spec["deps"] == {"jars": [f"local://{driver_mount[0]['path']}/sparklab-words.jar"]}
+    configmap = yaml.safe_load((run_dir / "configmap.yaml").read_text())
+    kubernetes_validate.validate(configmap, "1.37.0", strict=True)
+    assert base64.b64decode(configmap["binaryData"]["sparklab-words.jar"]) == words_jar.read_bytes()
+    assert set(configmap["data"]) == {"wordcount_app.py"}
+
+
+def test_without_a_splitter_jar_nothing_of_it_is_rendered_and_a_missing_jar_is_refused(tmp_path):
+    (tmp_path / "none").mkdir()
+    proc, runs = render(tmp_path / "none", spark_wordcount_run_id="20261127-090000-ab12")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dir = runs / "20261127-090000-ab12"
+    spec = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())["spec"]
+    assert "deps" not in spec and "configMaps" not in spec["executor"]
+    assert "binaryData" not in yaml.safe_load((run_dir / "configmap.yaml").read_text())
+
+    (tmp_path / "gone").mkdir()
+    missing = tmp_path / "nowhere.jar"
+    proc, runs = render(tmp_path / "gone", spark_wordcount_splitter_jar=str(missing))
+    assert proc.returncode != 0
+    assert f"spark_wordcount_splitter_jar={missing} is no jar file on this machine" in proc.stdout
+    assert not runs.exists() or not any(runs.iterdir())

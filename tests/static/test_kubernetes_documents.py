@@ -30,6 +30,8 @@ from kube_yaml import (
     require_type_meta_in_every_chunk,
 )
 
+from sparklab import word_splitter
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Templates whose output goes to a Kubernetes tool, and the file each is rendered to in the test.
@@ -119,6 +121,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = work / "out"
     out.mkdir()
     home = work / "home"
+    jar = word_splitter.words_jar({**os.environ, "XDG_CACHE_HOME": str(work)})
     variables = {
         **_cluster_variables(home),
         "cluster_state_dir": str(out),
@@ -126,6 +129,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "spark_wordcount_ui_service": True,
         "spark_wordcount_input_urls": ["https://bucket.s3.amazonaws.com/a.txt?X-Amz-Signature=ab"],
         "spark_wordcount_output_urls": ["https://bucket.s3.amazonaws.com/p0.csv?X-Amz-Signature=cd"],
+        # The word splitter's jar, built here, so the ConfigMap's binaryData is rendered too.
+        "spark_wordcount_splitter_jar": str(jar),
     }
     (work / "vars.json").write_text(json.dumps(variables))
     host = {
