@@ -128,6 +128,8 @@ def test_up_wordcount_down_on_real_aws(tmp_path: Path) -> None:
         runs = sorted((tmp_path / "sparklab-home" / cluster / "runs").glob("2*-*-*"))
         job_run = [r for r in runs if (r / "usage.png").exists()]
         assert job_run and (job_run[-1] / "summary.txt").read_text().strip()
+        # The word splitter's jar reached the driver's and the executors' class paths.
+        assert json.loads((job_run[-1] / "result.json").read_text())["word_splitter"] == "jvm"
     finally:
         t0 = time.monotonic()
         down = _runner(["down", "--yes", *cfg], env, timeout=3600)
