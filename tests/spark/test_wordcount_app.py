@@ -293,3 +293,33 @@ def test_case_mapping_warm_up_calls_what_spark_lower_calls_in_this_spark(spark):
     text = jvm.org.apache.spark.unsafe.types.UTF8String.fromString("\u00c4\u00df\u0130 A")
     assert util.CollationAwareUTF8String.toLowerCase(text).toString() == "\u00e4\u00dfi\u0307 a"
     assert spark.sql("SELECT lower('\u00c4\u00df\u0130 A') AS x").collect()[0]["x"] == "\u00e4\u00dfi\u0307 a"
+
+
+def test_under_spark_submit_pyspark_is_imported_from_the_installed_package_not_its_zip(tmp_path):
+    """spark-submit's path (zips first) is reordered for pip's pyspark only; a subprocess given the
+    reordered path imports the compiled package, one given spark-submit's imports the zip."""
+    import pyspark
+
+    home = Path(pyspark.__file__).resolve().parent
+    zips = sorted(str(z) for z in (home / "python" / "lib").glob("*.zip"))
+    assert len(zips) == 2  # pyspark.zip and py4j's source zip, as spark-submit adds them
+    site = str(home.parent)
+    submitted = [str(tmp_path), *zips, "/usr/lib/python312.zip", site]
+    reordered = app.prefer_compiled_pyspark(submitted, str(home))
+    assert reordered == [str(tmp_path), "/usr/lib/python312.zip", site, *zips]
+
+    probe = ("import sys; std = [p for p in sys.path if p and 'site-packages' not in p]; "
+             "sys.path[:] = sys.argv[1].split('\\n') + std; import pyspark.sql; print(pyspark.__file__)")
+    where = {name: subprocess.run([sys.executable, "-c", probe, "\n".join(path)], capture_output=True,
+                                  text=True, check=True, timeout=120).stdout.strip()
+             for name, path in (("submitted", submitted), ("reordered", reordered))}
+    assert where["submitted"] == str(home / "python" / "lib" / "pyspark.zip" / "pyspark" / "__init__.py")
+    assert where["reordered"] == str(home / "__init__.py")
+
+    # A Spark distribution (no package folder) or no SPARK_HOME: the path is left alone.
+    distribution = tmp_path / "spark-4.0.3-bin"
+    (distribution / "python" / "lib").mkdir(parents=True)
+    own = [str(distribution / "python" / "lib" / "pyspark.zip"), site]
+    assert app.prefer_compiled_pyspark(own, str(distribution)) == own
+    assert app.prefer_compiled_pyspark(submitted, None) == submitted
+    assert app.prefer_compiled_pyspark([str(tmp_path), *zips], str(home)) == [str(tmp_path), *zips]

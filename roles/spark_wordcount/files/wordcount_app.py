@@ -39,6 +39,7 @@ import contextlib
 import functools
 import json
 import math
+import os
 import re
 import sys
 import threading
@@ -49,6 +50,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - type names only
@@ -574,8 +576,30 @@ def parse_args(argv: Sequence[str] | None = None) -> JobConfig:
                      output_urls=list(args.output_url), output_dir=args.output_dir)
 
 
+def prefer_compiled_pyspark(path: list[str], spark_home: str | None) -> list[str]:
+    """``sys.path`` with Spark's zipped Python last when the same pyspark is installed as a package.
+
+    ``spark-submit`` puts ``$SPARK_HOME/python/lib/pyspark.zip`` and py4j's zip first on the path.
+    Python keeps no compiled code for modules it imports from a zip, so every start compiles pyspark
+    again: 0.68 s, against 0.19 s from pip's package folder with its ``.pyc`` files (2 cores). With
+    pip's pyspark, ``SPARK_HOME`` is that package folder and the zip holds the same release of it, so
+    importing from the folder changes only the time. Any other layout (a Spark distribution, the
+    ``apache/spark`` image) is left as it is.
+    """
+    if not spark_home:
+        return path
+    home = Path(spark_home).resolve()
+    entries = {os.path.realpath(entry) for entry in path if entry}
+    if not (home / "__init__.py").is_file() or str(home.parent) not in entries:
+        return path
+    zipped = [entry for entry in path if entry.endswith(".zip")
+              and Path(os.path.realpath(entry)).parent == home / "python" / "lib"]
+    return [entry for entry in path if entry not in zipped] + zipped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
+    sys.path[:] = prefer_compiled_pyspark(sys.path, os.environ.get("SPARK_HOME"))
     from pyspark.sql import SparkSession
 
     warm_up_case_mapping()
