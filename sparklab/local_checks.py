@@ -16,7 +16,7 @@ from sparklab.errors import BadInput
 from sparklab.spark_tuning import java_path
 
 MIN_JAVA = 17
-JAVA_FIX = ("install Java 17 or 21, e.g. `sudo apt-get install openjdk-17-jre-headless` or "
+JAVA_FIX = ("install Java 17 or 21, e.g. `sudo apt-get install openjdk-17-jdk-headless` or "
             "`brew install openjdk@17`, or set JAVA_HOME")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,8 @@ import numpy as np
 import psutil
 import pytest
 from wordcount_corpus import HANDWRITTEN, REPO
+
+from sparklab import word_splitter
 
 pytestmark = pytest.mark.slow
 
@@ -191,8 +194,30 @@ def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrup
     assert "jvm" in (run_dir / "metrics.csv").read_text()
     printed = (tmp_path / "stdout.txt").read_text()
     assert "interrupted: stopping Spark" in printed and "partial results in" in printed
-    # The class archive this first run was to write is not published, and no partial file is left.
-    assert list((tmp_path / "cache" / "sparklab").iterdir()) == []
+    # The class archive this first run was to write is not published, and no partial file is left:
+    # only the word splitter's jar, built before the JVM started.
+    assert [p.name for p in (tmp_path / "cache" / "sparklab").iterdir()] == [word_splitter.jar_name()]
+
+
+def test_with_a_java_runtime_but_no_javac_local_counts_with_the_regular_expression(tmp_path):
+    """A JAVA_HOME holding only ``bin/java`` (a runtime): the driver log says why, the counts are the same."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "jre" / "bin"
+    runtime.mkdir(parents=True)
+    (runtime / "java").symlink_to(Path(shutil.which("java") or "java").resolve())
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(HANDWRITTEN * 10, encoding="utf-8")
+    env = runner_env(home, JAVA_HOME=str(runtime.parent), SPARKLAB_CLASS_CACHE="off")
+    proc = run_runner(["wordcount", "--local", "--input", str(corpus), "--top", "5", "--plain"], env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_dir = only_run(home)
+    result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+    assert result["word_splitter"] == "regex"
+    reference = independent_reference.counts([HANDWRITTEN * 10])
+    assert result["words"] == sum(reference.values()) and result["distinct_words"] == len(reference)
+    assert "sparklab: no javac (a JDK): the word splitter runs as a regular expression" in (
+        run_dir / "driver.log").read_text()
+    assert not list((tmp_path / "cache" / "sparklab").glob("sparklab-words-*"))
 
 
 def test_without_java_local_says_how_to_install_it_and_writes_nothing(tmp_path):
@@ -203,7 +228,7 @@ def test_without_java_local_says_how_to_install_it_and_writes_nothing(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: --local needs Java to run Spark: no `java` on PATH (fix: install Java 17 or 21, e.g. "
-        "`sudo apt-get install openjdk-17-jre-headless` or `brew install openjdk@17`, or set JAVA_HOME)"
+        "`sudo apt-get install openjdk-17-jdk-headless` or `brew install openjdk@17`, or set JAVA_HOME)"
     ]
     assert not home.exists()
 
