@@ -5,7 +5,8 @@
  * (M*) or a number (N*); the text is lowercased by Spark's own lower() before it gets here. This is
  * the rule of JAVA_WORD_PATTERN in wordcount_app.py, "[\p{L}\p{M}\p{N}]+", whose category classes
  * java.util.regex answers with Character.getType: the same table as below, so the two give the
- * same words for every code point (tests/spark/test_word_splitter.py compares them on all of them).
+ * same words for every code point (tests/spark/test_wordcount_app.py compares both with Python on
+ * every code point the JVM knows).
  * What it saves is the regular-expression engine's matching machinery on every row.
  *
  * Built from this source by sparklab/word_splitter.py with the local JDK; registered by the
