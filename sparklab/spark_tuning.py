@@ -61,11 +61,12 @@ def known_input_bytes(inputs: list[str], generate_bytes: int = 0) -> int | None:
     return None if None in sizes else generate_bytes + sum(size or 0 for size in sizes)
 
 
-def java_path(environ: dict[str, str] | None = None) -> str | None:
-    """The ``java`` that pyspark starts: ``$JAVA_HOME/bin/java``, else ``java`` from PATH."""
+def java_path(environ: dict[str, str] | None = None, tool: str = "java") -> str | None:
+    """The ``java`` that pyspark starts (or another ``tool`` of that JDK, such as ``javac``):
+    ``$JAVA_HOME/bin/<tool>``, else ``<tool>`` from PATH."""
     env = os.environ if environ is None else environ
     home = env.get("JAVA_HOME")
-    return str(Path(home) / "bin" / "java") if home else shutil.which("java", path=env.get("PATH"))
+    return str(Path(home) / "bin" / tool) if home else shutil.which(tool, path=env.get("PATH"))
 
 
 def _stamp(path: Path) -> str:

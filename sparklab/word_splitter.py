@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 
-from sparklab.spark_tuning import cache_folder, sweep_partials
+from sparklab.spark_tuning import cache_folder, java_path, sweep_partials
 
 SOURCE = Path(__file__).resolve().parent / "jvm" / "Words.java"
-CLASS_NAME = "sparklab.wordcount.Words"  # JVM_WORDS_CLASS of wordcount_app.py
 JAVA_RELEASE = "17"
 JAR_GLOB = "sparklab-words-*.jar"
 BUILD_SECONDS = 180
@@ -34,16 +32,6 @@ _MANIFEST = "Manifest-Version: 1.0\r\nCreated-By: sparklab\r\n\r\n"
 
 class BuildError(RuntimeError):
     """javac is missing or refused the source; the message says which, in one line."""
-
-
-def javac_path(environ: dict[str, str] | None = None) -> str | None:
-    """``$JAVA_HOME/bin/javac`` when JAVA_HOME is set (the Java pyspark starts), else ``javac`` on PATH."""
-    env = os.environ if environ is None else environ
-    home = env.get("JAVA_HOME")
-    if home:
-        javac = Path(home) / "bin" / "javac"
-        return str(javac) if javac.is_file() else None
-    return shutil.which("javac", path=env.get("PATH"))
 
 
 def jar_name() -> str:
@@ -77,7 +65,7 @@ def build(dest: Path, javac: str, spark_jars: Path) -> Path:
     return dest
 
 
-def words_jar(environ: dict[str, str] | None = None, spark_jars: Path | None = None) -> Path:
+def words_jar(environ: dict[str, str] | None = None) -> Path:
     """The splitter's jar in the cache folder, built first when missing; older builds removed.
 
     Raises :class:`BuildError` when there is no JDK, no usable cache folder, or javac fails.
@@ -89,14 +77,12 @@ def words_jar(environ: dict[str, str] | None = None, spark_jars: Path | None = N
     jar = cache / jar_name()
     if jar.is_file() and jar.stat().st_size > 0:
         return jar
-    javac = javac_path(env)
-    if javac is None:
+    javac = java_path(env, "javac")  # the JDK of the Java pyspark starts
+    if javac is None or not Path(javac).is_file():
         raise BuildError("no javac (a JDK): the word splitter runs as a regular expression")
-    if spark_jars is None:
-        import pyspark
+    import pyspark
 
-        spark_jars = Path(pyspark.__file__).resolve().parent / "jars"
-    build(jar, javac, spark_jars)
+    build(jar, javac, Path(pyspark.__file__).resolve().parent / "jars")
     for other in cache.glob(JAR_GLOB):
         if other != jar:
             other.unlink(missing_ok=True)
