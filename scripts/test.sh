@@ -88,7 +88,7 @@ find_python() {
 make_venv() {
   local stamp=$VENV/.sparklab-requirements.sha256
   local want
-  want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+  want=$(sha256sum requirements-dev.lock | cut -d' ' -f1)
   if [[ -x $VENV/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     echo "virtualenv up to date: $VENV"; return 0
   fi
@@ -103,7 +103,9 @@ make_venv() {
   fi
   # pip's own exit status decides (PIPESTATUS), not the filter that hides this machine's
   # warnings about absent local package indexes; no stamp is written after a failed install.
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt 2>&1 \
+  # The users' versions (requirements.lock's pins, unchanged) plus the test tools, every file
+  # checked against its hash: nothing floats (`make lock` moves the pins on purpose).
+  "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   local pip_rc=${PIPESTATUS[0]}
   if [[ $pip_rc -ne 0 ]]; then echo "pip install failed (exit $pip_rc)"; return 1; fi

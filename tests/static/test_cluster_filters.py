@@ -56,12 +56,12 @@ def _csr(
         ]
     )
     sans = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(subject)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .sign(KEY, hashes.SHA256())
-    )
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    # A request without names carries no SubjectAlternativeName at all: an empty one is invalid
+    # (RFC 5280 4.2.1.6), and cryptography 51 refuses to build it.
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    request = builder.sign(KEY, hashes.SHA256())
     pem = request.public_bytes(serialization.Encoding.PEM)
     return {
         "metadata": {"name": name},
