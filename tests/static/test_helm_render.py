@@ -40,7 +40,7 @@ import pytest
 import yaml
 from addons_render import REPO, cluster_variables, role_variables
 from addons_render import render as ansible_render
-from deployed_images import Policy, helm_test_hook, image_name, images_in, violations
+from deployed_images import Policy, helm_test_hook, image_name, images_in, site_value, violations
 from helm_binary import helm_binary, helm_version
 from reference_data import CHARTS_DIR
 
@@ -520,10 +520,7 @@ def test_every_pin_site_names_an_image_and_tag_that_is_deployed(
     for site in Policy.load().pins:
         if other_tags & set(site["key"]):
             continue  # the kube-opex-analytics image of the other chart tag: checked in its own render
-        node = yaml.safe_load((REPO / site["file"]).read_text())
-        for key in site["key"]:
-            node = node[key]
-        value = node.split("@", 1)[0]
+        value = site_value(site).split("@", 1)[0]
         tag = value if site["holds"] == "tag" else value.rsplit(":", 1)[1]
         assert (site["image"], tag) in deployed, site
         checked += 1

@@ -132,3 +132,21 @@ def violations(references: Iterable[str], policy: Policy) -> list[str]:
         elif image in by_tag and image not in pinnable and "kubeadm" not in entry.get("reason", ""):
             problems.append(f"{image} has no pin site in {POLICY.name}: scripts/pin-images cannot pin it")
     return problems
+
+
+def site_value(site: dict, repo: Path = REPO) -> str:
+    """The scalar a pin site names, as written in its file (tag or reference, digest included)."""
+    node = yaml.safe_load((repo / site["file"]).read_text())
+    for key in site["key"]:
+        node = node[key]
+    return str(node)
+
+
+def product_pins(policy: Policy, repo: Path = REPO) -> dict[str, set[str]]:
+    """Image name -> the digests the product pins it to (only sites written as tag@sha256:...)."""
+    pins: dict[str, set[str]] = {}
+    for site in policy.pins:
+        value = site_value(site, repo)
+        if DIGEST.search(value):
+            pins.setdefault(site["image"], set()).add(value.rsplit("@", 1)[1])
+    return pins
