@@ -10,29 +10,36 @@ without anyone listing it.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_pin_images() -> ModuleType:
+    """scripts/pin-images as a module: the image-name rules are defined once, there."""
+    loader = SourceFileLoader("pin_images", str(REPO / "scripts" / "pin-images"))
+    spec = importlib.util.spec_from_loader("pin_images", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("pin_images", module)  # its dataclasses look their module up there
+    loader.exec_module(module)
+    return module
+
+
+normalise = _load_pin_images().normalise
 POLICY = REPO / "playbooks" / "vars" / "images.yml"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 IMAGE_ARGS = ("--helper-image",)
-
-
-def normalise(name: str) -> str:
-    """Full image name with registry host, as containerd expands it (busybox -> docker.io/library/busybox)."""
-    first = name.split("/", 1)[0]
-    if "/" not in name or not ("." in first or ":" in first or first == "localhost"):
-        name = f"docker.io/{name}"
-    host, path = name.split("/", 1)
-    if host == "docker.io" and "/" not in path:
-        path = f"library/{path}"
-    return f"{host}/{path}"
 
 
 def image_name(reference: str) -> str:

@@ -170,3 +170,21 @@ def test_bad_registry_map_is_refused_before_any_request(checkout: Path) -> None:
         "pin-images: --registry-map 'ghcr.io': expected HOST=http(s)://ADDRESS "
         "(fix: e.g. ghcr.io=http://127.0.0.1:5000)"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "full"),
+    [
+        ("busybox", "docker.io/library/busybox"),
+        ("apache/spark", "docker.io/apache/spark"),
+        ("docker.io/library/busybox", "docker.io/library/busybox"),
+        ("ghcr.io/flannel-io/flannel", "ghcr.io/flannel-io/flannel"),
+        ("localhost/tool", "localhost/tool"),
+        ("127.0.0.1:5000/tool", "127.0.0.1:5000/tool"),
+    ],
+)
+def test_image_names_expand_as_containerd_expands_them(written: str, full: str) -> None:
+    from deployed_images import image_name, normalise
+
+    assert normalise(written) == full
+    assert image_name(f"{written}:1.0@sha256:{'0' * 64}") == full
