@@ -66,6 +66,7 @@ install_system_packages() {
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)  # the live view's terminal tests
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)  # scripts/pin-images' test registry
   if [[ ${#missing[@]} -eq 0 ]]; then echo "all present"; return 0; fi
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

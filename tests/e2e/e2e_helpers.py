@@ -76,3 +76,40 @@ def dashboard_has_cpu_and_memory(
 def _positive(value: Any) -> bool:
     """A usage number above zero (bools and strings are not numbers here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def pulled_digests(pods: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
+    """Image name -> the digests the kubelets report having run, from pod statuses as the API
+    returns them (camelCase dicts). containerd reports ``imageID`` as ``<name>@sha256:<digest>``, the
+    digest of what the tag resolved to when pulled (the index of a multi-platform image); an
+    ``imageID`` without a name (a bare image id) is reported under the image's own name as is."""
+    from deployed_images import image_name
+
+    found: dict[str, set[str]] = {}
+    for pod in pods:
+        status = pod.get("status") or {}
+        for container in (status.get("initContainerStatuses") or []) + (
+            status.get("containerStatuses") or []
+        ):
+            image_id = str(container.get("imageID") or "").removeprefix("docker-pullable://")
+            if not image_id:
+                continue  # not pulled yet
+            name = image_name(container["image"])
+            found.setdefault(name, set()).add(image_id.rsplit("@", 1)[1] if "@" in image_id else image_id)
+    return found
+
+
+def pin_mismatches(
+    pulled: dict[str, set[str]], pins: dict[str, set[str]], required: Iterable[str]
+) -> list[str]:
+    """One line per pinned image that ran with another digest, and per required pinned image that no
+    pod ran (the check would otherwise pass by seeing nothing)."""
+    problems = [
+        f"{name} ran as {sorted(digests - pins[name])}, pinned to {sorted(pins[name])}"
+        for name, digests in sorted(pulled.items())
+        if name in pins and digests - pins[name]
+    ]
+    problems += [
+        f"{name} is pinned but no pod ran it" for name in sorted(set(required) & set(pins) - set(pulled))
+    ]
+    return problems

@@ -1,4 +1,5 @@
-"""End to end on a real AWS account: up -> Ready -> metrics -> dashboard -> WordCount -> down -> nothing left.
+"""End to end on a real AWS account: up -> Ready -> metrics -> dashboard -> WordCount -> pulled image
+digests equal the pins -> down -> nothing left.
 
 Runs only with SPARKLAB_E2E_AWS=1 and AWS credentials (it creates billable resources: about
 $0.20 per hour with the defaults, for roughly 30-40 minutes). Everything is torn down in a
@@ -18,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deployed_images import Policy, product_pins
 from e2e_helpers import (
     dashboard_has_cpu_and_memory,
     live_tagged_arns,
     nodes_with_metrics,
     phase_seconds,
+    pin_mismatches,
+    pulled_digests,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,6 +134,17 @@ def test_up_wordcount_down_on_real_aws(tmp_path: Path) -> None:
         assert job_run and (job_run[-1] / "summary.txt").read_text().strip()
         # The word splitter's jar reached the driver's and the executors' class paths.
         assert json.loads((job_run[-1] / "result.json").read_text())["word_splitter"] == "jvm"
+
+        # Every image the product pins by digest ran with that digest: the kubelets' imageID of every
+        # container (the Spark driver's included) against the pins in the release files and role
+        # defaults. The digests of the images still pulled by tag go to images-pulled.json.
+        pods = [api.sanitize_for_serialization(p) for p in core.list_pod_for_all_namespaces().items]
+        pulled = pulled_digests(pods)
+        report = {name: sorted(digests) for name, digests in sorted(pulled.items())}
+        (out_dir / "images-pulled.json").write_text(json.dumps(report, indent=2) + "\n")
+        pins = product_pins(Policy.load())
+        # local-path-provisioner's helper pods (busybox) exist only while a volume is made or removed.
+        assert pin_mismatches(pulled, pins, set(pins) - {"docker.io/library/busybox"}) == []
     finally:
         t0 = time.monotonic()
         down = _runner(["down", "--yes", *cfg], env, timeout=3600)

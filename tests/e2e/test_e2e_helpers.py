@@ -7,6 +7,8 @@ from e2e_helpers import (
     live_tagged_arns,
     nodes_with_metrics,
     phase_seconds,
+    pin_mismatches,
+    pulled_digests,
 )
 
 
@@ -63,3 +65,52 @@ def test_dashboard_check_requires_non_zero_usage_for_every_node() -> None:
     assert not dashboard_has_cpu_and_memory(polled, ["a", "b", "c"])
     assert not dashboard_has_cpu_and_memory({"a": {"cpuUsage": "0.5", "memUsage": True}})
     assert not dashboard_has_cpu_and_memory([{"cpuUsage": 1, "memUsage": 1}])
+
+
+FLANNEL = "ghcr.io/flannel-io/flannel"
+PINNED = "sha256:" + "1" * 64
+OTHER = "sha256:" + "2" * 64
+
+
+def _pod(image: str, image_id: str, init: bool = False) -> dict:
+    key = "initContainerStatuses" if init else "containerStatuses"
+    return {"status": {key: [{"image": image, "imageID": image_id}]}}
+
+
+def test_pulled_digests_read_the_kubelet_image_ids() -> None:
+    pods = [
+        _pod(f"{FLANNEL}:v0.28.9@{PINNED}", f"{FLANNEL}@{PINNED}"),
+        _pod(
+            "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3",
+            f"ghcr.io/flannel-io/flannel-cni-plugin@{OTHER}",
+            init=True,
+        ),
+        _pod("apache/spark:4.0.3-python3", f"docker-pullable://docker.io/apache/spark@{OTHER}"),
+        _pod("busybox:1.37.0", ""),  # still pulling: nothing to compare
+    ]
+    assert pulled_digests(pods) == {
+        FLANNEL: {PINNED},
+        "ghcr.io/flannel-io/flannel-cni-plugin": {OTHER},
+        "docker.io/apache/spark": {OTHER},
+    }
+
+
+def test_pin_mismatches_name_a_moved_image_and_a_pinned_image_never_seen() -> None:
+    pins = {FLANNEL: {PINNED}, "docker.io/apache/spark": {PINNED}}
+    assert pin_mismatches({FLANNEL: {PINNED}, "docker.io/apache/spark": {PINNED}}, pins, pins) == []
+    assert pin_mismatches({FLANNEL: {PINNED, OTHER}}, pins, pins) == [
+        f"{FLANNEL} ran as ['{OTHER}'], pinned to ['{PINNED}']",
+        "docker.io/apache/spark is pinned but no pod ran it",
+    ]
+    # Images deployed by tag (no pin) are reported elsewhere, not compared.
+    assert pin_mismatches({"docker.io/library/busybox": {OTHER}}, pins, []) == []
+
+
+def test_product_pins_are_read_from_the_pin_sites() -> None:
+    from deployed_images import Policy, product_pins
+
+    pins = product_pins(Policy.load())
+    assert pins["registry.k8s.io/metrics-server/metrics-server"] == {
+        "sha256:b2d2efaf5ac3b366ed0f839d2412a2c4279d4fc2a2a733f12c52133faed36c41"
+    }
+    assert set(pins) <= {site["image"] for site in Policy.load().pins}

@@ -17,6 +17,9 @@ SparkApplication rendered by the spark_wordcount role. The charts are the pinned
   in; the service account our SparkApplication names gets a Role there that lets the driver manage
   its executors; the SparkApplication validates against the chart's own CRD; the job namespace
   enforces Pod Security "baseline" and the SparkApplication asks for nothing that baseline forbids.
+- every image the rendered objects (and the containerd role's sandbox image) deploy is pinned by
+  digest or listed with its reason in playbooks/vars/images.yml, and every pin site there names an
+  image and tag that is deployed.
 
 What helm then does against an API server (install, wait, rollback) is not run here.
 """
@@ -35,7 +38,9 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from addons_render import REPO, cluster_variables
+from addons_render import REPO, cluster_variables, role_variables
+from addons_render import render as ansible_render
+from deployed_images import Policy, helm_test_hook, image_name, images_in, site_value, violations
 from helm_binary import helm_binary, helm_version
 from reference_data import CHARTS_DIR
 
@@ -468,3 +473,78 @@ def test_spark_job_namespace_enforces_baseline_and_the_job_passes_it(rendered: d
         "driver is privileged",
         "driver adds ['NET_ADMIN']",
     ]
+
+
+def deployed_references(rendered: dict[str, Any], tmp: Path) -> set[str]:
+    """Every image reference the product deploys: the rendered releases, the SparkApplication, and
+    the sandbox image the containerd role configures for the default Kubernetes version."""
+    objects = [o for objs in rendered["objects"].values() for o in objs] + [rendered["sparkapplication"]]
+    variables = role_variables("containerd") | {
+        "cluster_kubernetes_version": cluster_variables(tmp)["cluster_kubernetes_version"]
+    }
+    return images_in(objects) | {ansible_render("{{ __containerd_sandbox_image }}", variables)}
+
+
+def test_every_deployed_image_is_pinned_by_digest_or_a_named_exception(
+    rendered: dict[str, Any], tmp_path: Path
+) -> None:
+    references = deployed_references(rendered, tmp_path)
+    names = {image_name(r) for r in references}
+    assert names >= {
+        "ghcr.io/flannel-io/flannel",
+        "ghcr.io/flannel-io/flannel-cni-plugin",
+        "registry.k8s.io/metrics-server/metrics-server",
+        "docker.io/rancher/local-path-provisioner",
+        "docker.io/library/busybox",
+        "docker.io/rchakode/kube-opex-analytics",
+        "ghcr.io/kubeflow/spark-operator/controller",
+        "docker.io/apache/spark",
+        "registry.k8s.io/pause",
+    }, sorted(names)
+    assert violations(references, Policy.load()) == []
+    # The only objects left out are `helm test` pods, which sparklab never creates.
+    skipped = [o for objs in rendered["objects"].values() for o in objs if helm_test_hook(o)]
+    assert [(o["kind"], o["metadata"]["name"]) for o in skipped] == [
+        ("Pod", "kube-opex-analytics-test-connection")
+    ]
+
+
+def test_every_pin_site_names_an_image_and_tag_that_is_deployed(
+    rendered: dict[str, Any], tmp_path: Path
+) -> None:
+    deployed = {
+        (image_name(r), r.split("@", 1)[0].rsplit(":", 1)[1]) for r in deployed_references(rendered, tmp_path)
+    }
+    other_tags = set(KOA_TAGS) - {rendered["tag"]}
+    checked = 0
+    for site in Policy.load().pins:
+        if other_tags & set(site["key"]):
+            continue  # the kube-opex-analytics image of the other chart tag: checked in its own render
+        value = site_value(site).split("@", 1)[0]
+        tag = value if site["holds"] == "tag" else value.rsplit(":", 1)[1]
+        assert (site["image"], tag) in deployed, site
+        checked += 1
+    assert checked >= 9
+
+
+def test_image_policy_fails_closed(rendered: dict[str, Any], tmp_path: Path) -> None:
+    references = deployed_references(rendered, tmp_path)
+    policy = Policy.load()
+    # A new image by tag is refused until pinned or listed with its reason.
+    assert violations(references | {"quay.io/example/sidecar:1.0"}, policy) == [
+        "quay.io/example/sidecar:1.0 is deployed by tag and not listed under unpinned in images.yml"
+    ]
+    # Once pinned, its exception must go; an exception for an image no longer deployed must go too.
+    spark = next(r for r in references if image_name(r) == "docker.io/apache/spark")
+    pinned = references - {spark} | {f"{spark}@sha256:{'a' * 64}"}
+    assert violations(pinned, policy) == [
+        "docker.io/apache/spark is pinned by digest now: delete its unpinned entry"
+    ]
+    assert violations(references - {spark}, policy) == [
+        "docker.io/apache/spark is not deployed: delete its unpinned entry"
+    ]
+    # An exception without a reason does not count.
+    blank = Policy(
+        policy.pins, policy.unpinned | {"docker.io/apache/spark": {"image": "docker.io/apache/spark"}}
+    )
+    assert violations(references, blank) == ["docker.io/apache/spark: unpinned without a reason"]
