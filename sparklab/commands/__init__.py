@@ -40,7 +40,7 @@ class Verb:
 
 
 OUTPUT = Arg(("-o", "--output"), {"choices": ("text", "json"), "default": "text",
-                                  "help": "text (default) or json (stable keys for scripts; see the README)"})
+                                  "help": "text (default) or json (stable keys for scripts: docs/runner.md)"})
 
 VERBS: tuple[Verb, ...] = (
     Verb("plan", "show what `up` would create and cost, using a local AWS emulator (no account)",

@@ -27,7 +27,7 @@ COLUMNS = ("NAME", "REGION", "NODES", "OWNER", "EXPIRES", "COST/HOUR")
 
 @dataclass(frozen=True)
 class ClusterRow:
-    """One cluster as ``list`` shows it; the keys of ``list -o json`` (documented in the README)."""
+    """One cluster as ``list`` shows it; the keys of ``list -o json`` (documented in docs/runner.md)."""
 
     name: str
     region: str

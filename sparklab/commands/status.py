@@ -48,7 +48,7 @@ def status(ctx: Context) -> int:
 
 
 def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str) -> dict[str, Any]:
-    """``status -o json``: stable keys, documented in the README."""
+    """``status -o json``: stable keys, documented in docs/runner.md."""
     return {
         "cluster": inv.cluster,
         "region": inv.region,

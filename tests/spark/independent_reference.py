@@ -1,9 +1,10 @@
 """A word counter written without the application's code, to check the application's rule.
 
 It walks the lowercased text one code point at a time and asks ``unicodedata.category`` whether
-the code point is a letter (``L*``), a mark (``M*``) or a number (``N*``), as the README states the
-rule. It shares nothing with ``sparklab.wordcount_app`` (no ``WORD_CATEGORIES``, no regular
-expression), so a wrong rule in the application cannot be wrong here in the same way.
+the code point is a letter (``L*``), a mark (``M*``) or a number (``N*``), as the "Word rule" of
+docs/wordcount-and-report.md states it. It shares nothing with ``sparklab.wordcount_app`` (no
+``WORD_CATEGORIES``, no regular expression), so a wrong rule in the application cannot be wrong
+here in the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-WORD_CLASSES = frozenset("LMN")  # from the README's "Word rule", not from the application
+WORD_CLASSES = frozenset("LMN")  # from docs/wordcount-and-report.md's "Word rule", not the application
 
 
 def words(text: str) -> list[str]:
