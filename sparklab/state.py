@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sparklab.errors import BadInput
 from sparklab.shared import contract
 
 # Run folders of these verbs only hold Ansible logs and are rotated; job runs (wordcount) hold
@@ -38,9 +39,52 @@ def sparklab_home(environ: dict[str, str] | None = None) -> Path:
     return Path(contract().sparklab_home(environ))
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+BAD_HOME_FIX = "(fix: point SPARKLAB_HOME at a folder of your own, or unset it to use ~/.sparklab)"
+
+
+def check_home(home: Path) -> Path:
+    """``home`` if it is (or can become) a folder; BadInput (one line) when it or a parent is a file."""
+    for path in (home, *home.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise BadInput(f"SPARKLAB_HOME={home}: not a folder {BAD_HOME_FIX}")
+            return home
+    return home  # pragma: no cover - "/" exists
+
+
+def private_dir(path: Path, home: Path | None = None) -> Path:
+    """Make ``path`` a folder only its owner can use, without changing a folder sparklab did not make.
+
+    A folder made here gets mode 0700. An existing one is used as it is when it is ``home`` or above
+    it (the user chose it, e.g. /tmp); any other existing folder must be the user's and closed to
+    others, or it is refused in one line: sparklab never repairs the mode of a folder it did not make.
+    """
+    try:
+        path.mkdir(mode=0o700)
+    except FileNotFoundError:
+        private_dir(path.parent, home)
+        return private_dir(path, home)
+    except FileExistsError:
+        return _existing_dir(path, home)
+    except NotADirectoryError:
+        raise BadInput(f"SPARKLAB_HOME={home or path}: not a folder {BAD_HOME_FIX}") from None
+    path.chmod(0o700)  # made just now: mkdir's mode went through the umask
+    return path
+
+
+def _existing_dir(path: Path, home: Path | None) -> Path:
+    if not path.is_dir():
+        if path == home:
+            raise BadInput(f"SPARKLAB_HOME={home}: not a folder {BAD_HOME_FIX}")
+        raise BadInput(f"{path}: not a folder (fix: move it away)")
+    if home is not None and (path == home or path in home.parents):
+        return path
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        raise BadInput(f"{path}: owned by another user (uid {info.st_uid}) (fix: move it away)")
+    if info.st_mode & 0o022:
+        raise BadInput(f"{path}: writable by other users "
+                       f"(fix: chmod 700 {path} if it is yours, else move it away)")
     return path
 
 
@@ -80,14 +124,14 @@ class ClusterState:
         return self.root / "audit.log"
 
     def ensure(self) -> Path:
-        """Create the cluster folder (0700) if needed."""
-        _private_dir(self.home)
-        return _private_dir(self.root)
+        """Create the cluster folder (0700) if needed; see :func:`private_dir`."""
+        check_home(self.home)
+        return private_dir(self.root, self.home)
 
     def new_run(self, verb: str, now: float | None = None) -> Path:
         """Create ``runs/<run id>-<verb>/`` (0700) and rotate old Ansible-only run folders."""
         self.ensure()
-        _private_dir(self.runs)
+        private_dir(self.runs, self.home)
         shared = contract()
         while True:
             run = self.runs / shared.run_folder_name(shared.new_run_id(now), verb)

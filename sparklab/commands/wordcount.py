@@ -59,6 +59,8 @@ def splitter_jar(ctx: Context) -> str:
 
 
 def wordcount(ctx: Context) -> int:
+    if ctx.args.top < 1:
+        raise BadInput(f"--top {ctx.args.top}: must be 1 or more (fix: --top 20)")
     if ctx.args.local:
         return local_wordcount(ctx)
     cfg = ctx.config()
