@@ -8,9 +8,9 @@ the pinned Kubernetes packages); this module prepares what that needs, and says 
 - ``/var/lib/containerd`` is a tmpfs (containerd's overlayfs snapshotter cannot sit on the
   container's own overlay root), as in the molecule scenarios;
 - Debian 13: containerd and runc come from Debian forky through an apt pin (``FORKY_SOURCES``), as in
-  molecule/default: trixie's own containerd 1.7.24 is older than Kubernetes 1.37 accepts (1.7.28);
-  Debian 12's containerd 1.6.20 is refused too, so there the tests turn the role's minimum version
-  check off (its test-only switch, as molecule/nodes_single does);
+  molecule/default, for configuration schema 3. containerd's support table lists only 2.3 and 2.2
+  for Kubernetes 1.37, which no Debian archive carries (Debian 12 has 1.6.20, forky 2.1.9), so the
+  tests turn the role's minimum version check off (its test-only switch, as the molecule scenarios);
 - a flat apt repository under ``/srv/sparklab-k8s-repo`` stands in for pkgs.k8s.io
   (``kubernetes_repo``): packages kubelet, kubeadm, kubectl and cri-tools at the pinned versions,
   whose files are the stand-ins (tests/harness/standins, library under
