@@ -119,7 +119,8 @@ def test_too_old_containerd_is_refused_in_one_line_naming_both_versions(
         ("2.1.9+ds1-5", "1.37.1",
          "containerd 2.1.9 is installed, but Kubernetes 1.37 runs only on containerd 2.3.0+ or 2.2.0+"),
         ("1.6.39-1", "1.35.2",
-         "containerd 1.6.39 is installed, but Kubernetes 1.35 runs only on containerd 2.2.0+, 2.1.5+ or 1.7.28+"),
+         "containerd 1.6.39 is installed, but Kubernetes 1.35 runs only on containerd "
+         "2.2.0+, 2.1.5+ or 1.7.28+"),
         ("2.4.0-1", "1.36.0",
          "containerd 2.4.0 is installed, but Kubernetes 1.36 runs only on containerd 2.3.0+ or 2.2.0+"),
     ],
@@ -132,8 +133,8 @@ def test_a_branch_the_support_table_does_not_list_is_refused_in_one_line(
 
     assert proc.returncode != 0
     assert result["failed"] is True
-    assert result["msg"].startswith(message + " (containerd RELEASES.md, roles/containerd/vars/main.yml): set "
-                                    "containerd_package_version"), result["msg"]
+    hint = " (containerd RELEASES.md, roles/containerd/vars/main.yml): set containerd_package_version"
+    assert result["msg"].startswith(message + hint), result["msg"]
     assert "\n" not in result["msg"]
 
 
