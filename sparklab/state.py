@@ -7,6 +7,7 @@ Layout (the same paths the playbooks derive as ``cluster_home`` and ``cluster_st
         ├── id_ed25519, id_ed25519.pub
         ├── known_hosts
         ├── kubeconfig
+        ├── region                  the region the folder belongs to (written by provision/up)
         ├── audit.log               one line per destructive command (down)
         └── runs/<run id>-<verb>/   one folder per runner.py invocation that ran Ansible
             runs/<run id>/          one folder per WordCount run (see sparklab.jobs)
@@ -17,6 +18,7 @@ The home, the ``runs`` folder and the run folder names are defined once, in
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -122,6 +124,48 @@ class ClusterState:
     @property
     def audit_log(self) -> Path:
         return self.root / "audit.log"
+
+    @property
+    def region_file(self) -> Path:
+        return self.root / "region"
+
+    def recorded_region(self) -> str | None:
+        """The region this machine's state belongs to: the ``region`` file, or, for state written
+        before it existed, the region of the newest provisioning run (its ``cluster-vars.json``)."""
+        if self.region_file.is_file():
+            return self.region_file.read_text(encoding="utf-8").strip() or None
+        if not self.runs.is_dir():
+            return None
+        default = contract().SCHEMA["cluster_aws_region"].default
+        for run in sorted(self.runs.iterdir(), reverse=True):
+            match = RUN_FOLDER.match(run.name)
+            if not match or match.group("verb") not in ("provision", "up"):
+                continue
+            try:
+                given = json.loads((run / "cluster-vars.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            return str(given.get("cluster_aws_region") or default)
+        return None
+
+    def check_region(self, region: str) -> None:
+        """BadInput (one line) when this machine's state says the cluster lives in another region.
+
+        The state folder (key pair, known_hosts, kubeconfig, runs) is one per name: it belongs to
+        one region, and a command for the same name in another region would find nothing there
+        ("0 resources left") or mix two clusters' keys.
+        """
+        recorded = self.recorded_region()
+        if recorded and recorded != region:
+            raise BadInput(f"cluster {self.name}: this machine's state ({self.root}) says it lives in "
+                           f"{recorded}, not {region} (fix: --aws-region {recorded}, or another --name "
+                           f"for a cluster in {region})")
+
+    def record_region(self, region: str) -> None:
+        """Write the ``region`` file (after :meth:`check_region` passed)."""
+        self.ensure()
+        if self.recorded_region() != region or not self.region_file.is_file():
+            write_private(self.region_file, region + "\n")
 
     def ensure(self) -> Path:
         """Create the cluster folder (0700) if needed; see :func:`private_dir`."""

@@ -64,6 +64,7 @@ def wordcount(ctx: Context) -> int:
     if ctx.args.local:
         return local_wordcount(ctx)
     cfg = ctx.config()
+    ClusterState.for_cluster(cfg.name).check_region(cfg.region)
     lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
