@@ -52,7 +52,7 @@ def splitter_jar(ctx: Context) -> str:
     from sparklab import word_splitter
 
     try:
-        return str(word_splitter.words_jar())
+        return str(word_splitter.words_jar(say=ctx.say))
     except word_splitter.BuildError as err:
         ctx.say(f"{err} on the cluster too (the same counts, slower)")
         return ""
