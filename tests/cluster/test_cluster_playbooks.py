@@ -36,7 +36,7 @@ import yaml
 from cluster_fixtures import api_server
 from kube_api import ApiServer
 from models import SparkOperatorModel
-from nodes import K8S_REPO_DIR, NodeSet, node_containers, prepare_nodes
+from nodes import K8S_REPO_DIR, NODES_TEST, NodeSet, node_containers, prepare_nodes
 from playbook_run import PlaybookResult, cluster_config, run_playbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster-harness")]
@@ -98,6 +98,7 @@ def harness(request, tmp_path_factory):
             "kubernetes_packages_repo_url": f"file:{K8S_REPO_DIR}/",
             "kubernetes_packages_key_fetch": False,
             "kubernetes_packages_repo_trusted": True,
+            "kubernetes_packages_cni_version": NODES_TEST["nodes_test_cni_version"],
             **nodeset.release_overrides,
             "helm_download_base_url": "file:///opt/sparklab-harness/dl",
             "helm_checksums": {"linux-amd64": nodeset.helm_sha256},
@@ -156,7 +157,9 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
         assert nodeset.exec(node, "systemctl", "is-active", "containerd") == "active"
         assert nodeset.exec(node, "systemctl", "is-enabled", "kubelet") == "enabled"
         held = nodeset.exec(node, "apt-mark", "showhold").split()
-        assert sorted(held) == ["cri-tools", "kubeadm", "kubectl", "kubelet"]
+        assert sorted(held) == ["cri-tools", "kubeadm", "kubectl", "kubelet", "kubernetes-cni"]
+        cni = nodeset.exec(node, "dpkg-query", "--show", "--showformat=${Version}", "kubernetes-cni")
+        assert cni == NODES_TEST["nodes_test_cni_version"]  # pinned although the repository has a newer one
         assert nodeset.exec(node, "readlink", "/usr/bin/kubeadm") == "/usr/local/lib/sparklab-harness/kubeadm"
 
     second = play("nodes")
