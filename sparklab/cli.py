@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     run = verb_named(args.verb).load()
     try:
+        from sparklab.state import check_home, sparklab_home
+
+        check_home(sparklab_home())  # a bad SPARKLAB_HOME is one line before anything starts
         return run(Context(args=args, overrides=overrides))
     except SparklabError as exc:
         error(str(exc))

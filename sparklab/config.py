@@ -122,11 +122,18 @@ class DuplicateKey(Exception):
         self.key, self.first, self.second = key, first, second
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a cluster.yml is a few hundred bytes; /dev/zero is endless
+
+
 def load_file(path: Path) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror}) (fix: pass -c <your cluster.yml>)") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        limit = f"{MAX_CONFIG_BYTES >> 20} MiB"
+        raise BadInput(f"-c {path}: larger than {limit} (fix: pass -c <your cluster.yml>)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -18,8 +18,10 @@ When the run ends the endpoint closes, so the token that ansible-runner records 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        self.server.served(self.request)  # a whole request arrived: no longer an idle connection
         if not _token_matches(self.headers.get("Authorization", ""), self.server.token):
             self.send_response(403)
             self.end_headers()
@@ -134,21 +137,46 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    """One thread per connection, at most ``max_threads`` at once; the rest are closed at once."""
+    """One thread per connection, at most ``max_threads`` at once.
+
+    When every thread is taken, the connection that has waited longest without sending a whole
+    request is closed to make room: idle or trickling clients (any local user can open them) cannot
+    keep the run's own request out, which sends its request as soon as it connects.
+    """
 
     daemon_threads = True
     token: str
     source: Any
     idle_timeout: float
     slots: threading.BoundedSemaphore
+    waiting: dict[Any, None]  # connections without a whole request yet, oldest first
+    waiting_lock: threading.Lock
+
+    def served(self, request: Any) -> None:
+        with self.waiting_lock:
+            self.waiting.pop(request, None)
+
+    def _evict_oldest(self) -> None:
+        with self.waiting_lock:
+            oldest = next(iter(self.waiting), None)
+            if oldest is None:
+                return
+            del self.waiting[oldest]
+        with contextlib.suppress(OSError):  # its thread's read returns at once and the slot frees
+            oldest.shutdown(socket.SHUT_RDWR)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
+            self._evict_oldest()
+            if not self.slots.acquire(timeout=1.0):
+                self.shutdown_request(request)
+                return
+        with self.waiting_lock:
+            self.waiting[request] = None
         try:
             super().process_request(request, client_address)
         except BaseException:
+            self.served(request)
             self.slots.release()
             raise
 
@@ -156,6 +184,7 @@ class _Server(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self.served(request)
             self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -167,7 +196,7 @@ class CredentialEndpoint:
     """Serve one set of credentials on 127.0.0.1 for the length of a ``with`` block."""
 
     source: Any  # botocore Credentials (refreshable or not) or Resolved
-    idle_timeout: float = 5.0  # seconds a connection may stay silent
+    idle_timeout: float = 2.0  # seconds a connection may stay silent
     max_threads: int = 16  # connections served at once
     _server: _Server | None = None
     _thread: threading.Thread | None = None
@@ -177,6 +206,8 @@ class CredentialEndpoint:
         server.token = secrets.token_urlsafe(32)
         server.idle_timeout = self.idle_timeout
         server.slots = threading.BoundedSemaphore(self.max_threads)
+        server.waiting = {}
+        server.waiting_lock = threading.Lock()
         server.payload = self._payload  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="sparklab-credentials", daemon=True)

@@ -88,7 +88,7 @@ class LocalRun:
 def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) -> int:
     """The whole local run; returns the exit code (0, 1, 130). Bad input raises BadInput first."""
     from sparklab import jobs, live, report, spark_tuning
-    from sparklab.state import sparklab_home
+    from sparklab.state import check_home, private_dir, sparklab_home
 
     problem = java_problem()
     if problem:
@@ -97,9 +97,8 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     home = options.home or sparklab_home()
     run_id = jobs.new_run_id()
     run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
-    run_dir.mkdir(mode=0o700, parents=True)
-    for parent in (home, home / LOCAL_DIR, local_runs(home)):
-        parent.chmod(0o700)
+    private_dir(local_runs(home), check_home(home))
+    run_dir.mkdir(mode=0o700)
     sources = inputs + ([f"generate:{options.generate}"] if options.generate else [])
     cores = os.cpu_count() or 1
     say(f"wordcount --local run {run_id}: {', '.join(sources)}")

@@ -16,7 +16,6 @@ a JVM that cannot use an archive says so in the run's log and runs without it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
@@ -85,7 +84,9 @@ class ClassArchive:
 
     @property
     def ready(self) -> bool:
-        return self.path.is_file() and self.path.stat().st_size > 0
+        """An archive this user's run wrote: the user's file, closed to others, its recorded sha256."""
+        return (self.path.is_file() and self.path.stat().st_size > 0 and cache_problem(self.path) is None
+                and digest_matches(self.path))
 
     def partial(self) -> Path:
         """Where this process's JVM writes a new archive (renamed by :meth:`finish`)."""
@@ -104,6 +105,7 @@ class ClassArchive:
         partial = self.partial()
         published = partial.is_file() and partial.stat().st_size > 0
         if published:
+            record_digest(partial, self.path)
             os.replace(partial, self.path)
         partial.unlink(missing_ok=True)
         self.sweep()
@@ -114,6 +116,7 @@ class ClassArchive:
         for other in self.path.parent.glob(ARCHIVE_GLOB):
             if other != self.path:
                 other.unlink(missing_ok=True)
+                digest_file(other).unlink(missing_ok=True)
         sweep_partials(self.path.parent, f"{self.path.stem}.*.partial")
 
 
@@ -125,6 +128,54 @@ def sweep_partials(folder: Path, pattern: str) -> None:
         pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
         if not pid.isdigit() or (int(pid) != os.getpid() and not psutil.pid_exists(int(pid))):
             partial.unlink(missing_ok=True)
+
+
+def cache_problem(path: Path) -> str | None:
+    """Why ``path`` in the cache cannot be trusted (another owner, writable by others), or None.
+
+    The JVM maps or loads what the cache holds, so a file or folder there counts only when this
+    user owns it and no other user can write it.
+    """
+    try:
+        info = path.stat()
+    except OSError as err:
+        return f"{path}: {err.strerror}"
+    if info.st_uid != os.geteuid():
+        return f"{path}: owned by another user (uid {info.st_uid})"
+    if info.st_mode & 0o022:
+        return f"{path}: writable by other users"
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def digest_file(path: Path) -> Path:
+    """The sidecar ``<name>.sha256`` that records the sha256 of ``path`` as sparklab built it."""
+    return path.with_name(path.name + ".sha256")
+
+
+def record_digest(built: Path, final: Path) -> None:
+    """Record the sha256 of ``built`` (published next as ``final``) in ``final``'s sidecar, atomically."""
+    sidecar = digest_file(final)
+    partial = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(_sha256(built) + "\n")
+    os.replace(partial, sidecar)
+
+
+def digest_matches(path: Path) -> bool:
+    """Whether ``path`` still has the sha256 recorded when sparklab built it (a trusted sidecar)."""
+    sidecar = digest_file(path)
+    if not sidecar.is_file() or cache_problem(sidecar) is not None:
+        return False
+    return sidecar.read_text(encoding="ascii", errors="replace").strip() == _sha256(path)
 
 
 def option_safe(path: Path) -> bool:
@@ -155,18 +206,29 @@ def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:
     return ClassArchive(cache / f"spark-classes-{digest}.jsa") if cache is not None else None
 
 
-def cache_folder(environ: dict[str, str] | None = None) -> Path | None:
-    """``${XDG_CACHE_HOME:-~/.cache}/sparklab``, mode 0700; None when it cannot be made or named.
-
-    The JVM maps and loads what it finds there (the class archive, the word splitter's jar), so only
-    its owner may write it, and its path must survive inside a JVM option (:func:`option_safe`).
-    """
+def cache_path(environ: dict[str, str] | None = None) -> Path:
+    """``${XDG_CACHE_HOME:-~/.cache}/sparklab`` (not created)."""
     env = os.environ if environ is None else environ
-    cache = Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache") / "sparklab"
+    return Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache") / "sparklab"
+
+
+def cache_folder(environ: dict[str, str] | None = None) -> Path | None:
+    """``${XDG_CACHE_HOME:-~/.cache}/sparklab``; None when it cannot be made, named or trusted.
+
+    The JVM maps and loads what it finds there (the class archive, the word splitter's jar), so the
+    folder counts only when this user owns it and no other user can write it (:func:`cache_problem`;
+    a folder sparklab makes gets mode 0700, an existing one is never changed), and its path must
+    survive inside a JVM option (:func:`option_safe`).
+    """
+    cache = cache_path(environ)
     if not option_safe(cache):
         return None
-    with contextlib.suppress(OSError):
-        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache.mkdir(mode=0o700)
         cache.chmod(0o700)
-        return cache
-    return None
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    return cache if cache.is_dir() and cache_problem(cache) is None else None

@@ -17,11 +17,23 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
-from sparklab.spark_tuning import cache_folder, java_path, sweep_partials
+from sparklab.spark_tuning import (
+    cache_folder,
+    cache_path,
+    cache_problem,
+    digest_file,
+    digest_matches,
+    java_path,
+    option_safe,
+    record_digest,
+    sweep_partials,
+)
 
 SOURCE = Path(__file__).resolve().parent / "jvm" / "Words.java"
 JAVA_RELEASE = "17"
@@ -59,24 +71,44 @@ def build(dest: Path, javac: str, spark_jars: Path) -> Path:
                 jar.writestr("META-INF/MANIFEST.MF", _MANIFEST)
                 for path in sorted(classes.rglob("*.class")):
                     jar.write(path, path.relative_to(classes).as_posix())
+            record_digest(partial, dest)  # checked before every use (digest_matches)
             os.replace(partial, dest)
         finally:
             partial.unlink(missing_ok=True)
     return dest
 
 
-def words_jar(environ: dict[str, str] | None = None) -> Path:
+def _stderr(line: str) -> None:
+    print(f"sparklab: {line}", file=sys.stderr, flush=True)
+
+
+def words_jar(environ: dict[str, str] | None = None, say: Callable[[str], None] = _stderr) -> Path:
     """The splitter's jar in the cache folder, built first when missing; older builds removed.
 
-    Raises :class:`BuildError` when there is no JDK, no usable cache folder, or javac fails.
+    A jar is used only when the cache folder and the jar are the user's and closed to others and
+    the jar has the sha256 recorded when it was built; another jar under that name is built again
+    (said in one line). Raises :class:`BuildError` when there is no JDK, no usable cache folder, or
+    javac fails.
     """
     env = os.environ if environ is None else environ
     cache = cache_folder(env)
     if cache is None or "," in str(cache):  # spark.jars is a comma-separated list
+        path = cache_path(env)
+        problem = cache_problem(path) if path.is_dir() and option_safe(path) else None
+        if problem:
+            raise BuildError(f"{problem}: the word splitter is not built or used there (fix: chmod 700 "
+                             "it if it is yours, else set XDG_CACHE_HOME to a folder of your own)")
         raise BuildError("no cache folder to build the word splitter in: set XDG_CACHE_HOME to a plain path")
     jar = cache / jar_name()
-    if jar.is_file() and jar.stat().st_size > 0:
-        return jar
+    if jar.is_file():
+        sidecar = digest_file(jar)
+        problem = cache_problem(jar) or (cache_problem(sidecar) if sidecar.exists() else None)
+        if problem:
+            raise BuildError(f"{problem}: the word splitter is not used "
+                             "(fix: remove it; sparklab builds it again)")
+        if digest_matches(jar):
+            return jar
+        say(f"{jar}: not the jar sparklab built (its recorded sha256 differs); building it again")
     javac = java_path(env, "javac")  # the JDK of the Java pyspark starts
     if javac is None or not Path(javac).is_file():
         raise BuildError("no javac (a JDK): the word splitter runs as a regular expression")
@@ -86,5 +118,6 @@ def words_jar(environ: dict[str, str] | None = None) -> Path:
     for other in cache.glob(JAR_GLOB):
         if other != jar:
             other.unlink(missing_ok=True)
+            digest_file(other).unlink(missing_ok=True)
     sweep_partials(cache, "sparklab-words-*.partial")  # of builds that were killed
     return jar

@@ -61,6 +61,7 @@ def down(ctx: Context) -> int:
     extra = ctx.ansible_vars()
     if ctx.args.other_owner:  # the playbook refuses a cluster created by another identity without it
         extra["aws_teardown_allow_other_owner"] = True
+    ClusterState.for_cluster(cfg.name).check_region(cfg.region)  # before any AWS call
     lock.hold(cfg.name, "down")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     needs_terminal(ctx)

@@ -14,8 +14,9 @@ from sparklab.state import ClusterState
 
 def status(ctx: Context) -> int:
     cfg = ctx.config()
-    resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
+    state.check_region(cfg.region)  # before any AWS call
+    resolve_credentials()
     try:
         inv = aws.scan(cfg.name, user_target(cfg))
     except Exception as exc:

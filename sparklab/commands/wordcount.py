@@ -52,16 +52,19 @@ def splitter_jar(ctx: Context) -> str:
     from sparklab import word_splitter
 
     try:
-        return str(word_splitter.words_jar())
+        return str(word_splitter.words_jar(say=ctx.say))
     except word_splitter.BuildError as err:
         ctx.say(f"{err} on the cluster too (the same counts, slower)")
         return ""
 
 
 def wordcount(ctx: Context) -> int:
+    if ctx.args.top < 1:
+        raise BadInput(f"--top {ctx.args.top}: must be 1 or more (fix: --top 20)")
     if ctx.args.local:
         return local_wordcount(ctx)
     cfg = ctx.config()
+    ClusterState.for_cluster(cfg.name).check_region(cfg.region)
     lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)

@@ -36,7 +36,7 @@ import yaml
 from cluster_fixtures import api_server
 from kube_api import ApiServer
 from models import SparkOperatorModel
-from nodes import K8S_REPO_DIR, NodeSet, node_containers, prepare_nodes
+from nodes import K8S_REPO_DIR, NODES_TEST, NodeSet, node_containers, prepare_nodes
 from playbook_run import PlaybookResult, cluster_config, run_playbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster-harness")]
@@ -98,6 +98,7 @@ def harness(request, tmp_path_factory):
             "kubernetes_packages_repo_url": f"file:{K8S_REPO_DIR}/",
             "kubernetes_packages_key_fetch": False,
             "kubernetes_packages_repo_trusted": True,
+            "kubernetes_packages_cni_version": NODES_TEST["nodes_test_cni_version"],
             **nodeset.release_overrides,
             "helm_download_base_url": "file:///opt/sparklab-harness/dl",
             "helm_checksums": {"linux-amd64": nodeset.helm_sha256},
@@ -105,10 +106,11 @@ def harness(request, tmp_path_factory):
             "kubeconfig_fetch_server_address": nodeset.gateway,
             "kubeconfig_fetch_api_server_port": server.port,
         }
-        if distribution.suite == "bookworm":
-            # Debian 12's containerd 1.6.20 is older than Kubernetes 1.37 accepts: the role's test-only
-            # switch, as in molecule/nodes_single (Debian 13 gets containerd 2.1 from forky instead).
-            extra["containerd_minimum_version_check"] = False
+        # No Debian archive carries a containerd that containerd's support table lists for Kubernetes
+        # 1.37 (2.3 or 2.2): Debian 12 has 1.6.20, Debian 13 gets 2.1.9 from forky. The role's
+        # test-only switch, as in the molecule scenarios; the check itself is
+        # tests/nodes/test_containerd_version_check.py.
+        extra["containerd_minimum_version_check"] = False
         inventory = nodeset.inventory(folder / "hosts.yml")
         home = folder / "home"
 
@@ -155,7 +157,9 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
         assert nodeset.exec(node, "systemctl", "is-active", "containerd") == "active"
         assert nodeset.exec(node, "systemctl", "is-enabled", "kubelet") == "enabled"
         held = nodeset.exec(node, "apt-mark", "showhold").split()
-        assert sorted(held) == ["cri-tools", "kubeadm", "kubectl", "kubelet"]
+        assert sorted(held) == ["cri-tools", "kubeadm", "kubectl", "kubelet", "kubernetes-cni"]
+        cni = nodeset.exec(node, "dpkg-query", "--show", "--showformat=${Version}", "kubernetes-cni")
+        assert cni == NODES_TEST["nodes_test_cni_version"]  # pinned although the repository has a newer one
         assert nodeset.exec(node, "readlink", "/usr/bin/kubeadm") == "/usr/local/lib/sparklab-harness/kubeadm"
 
     second = play("nodes")

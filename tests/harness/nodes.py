@@ -8,11 +8,12 @@ the pinned Kubernetes packages); this module prepares what that needs, and says 
 - ``/var/lib/containerd`` is a tmpfs (containerd's overlayfs snapshotter cannot sit on the
   container's own overlay root), as in the molecule scenarios;
 - Debian 13: containerd and runc come from Debian forky through an apt pin (``FORKY_SOURCES``), as in
-  molecule/default: trixie's own containerd 1.7.24 is older than Kubernetes 1.37 accepts (1.7.28);
-  Debian 12's containerd 1.6.20 is refused too, so there the tests turn the role's minimum version
-  check off (its test-only switch, as molecule/nodes_single does);
+  molecule/default, for configuration schema 3. containerd's support table lists only 2.3 and 2.2
+  for Kubernetes 1.37, which no Debian archive carries (Debian 12 has 1.6.20, forky 2.1.9), so the
+  tests turn the role's minimum version check off (its test-only switch, as the molecule scenarios);
 - a flat apt repository under ``/srv/sparklab-k8s-repo`` stands in for pkgs.k8s.io
-  (``kubernetes_repo``): packages kubelet, kubeadm, kubectl and cri-tools at the pinned versions,
+  (``kubernetes_repo``): packages kubelet, kubeadm, kubectl, cri-tools and kubernetes-cni at the
+  pinned versions (kubernetes-cni also at a newer one),
   whose files are the stand-ins (tests/harness/standins, library under
   ``/usr/local/lib/sparklab-harness``): ``/usr/bin/kubeadm``, ``/usr/bin/kubectl``,
   ``/usr/bin/kubelet`` and the kubelet package's systemd unit, so the kubernetes_packages role
@@ -295,13 +296,15 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
     """The flat apt repository standing in for pkgs.k8s.io, as files under ``K8S_REPO_DIR``.
 
     What the packages model: names, versions (``nodes_test_deb_version``, cri-tools
-    ``nodes_test_cri_tools_version``), kubeadm's dependency on cri-tools, and where each puts its
+    ``nodes_test_cri_tools_version``, kubernetes-cni ``nodes_test_cni_version`` and a newer one),
+    kubeadm's dependency on cri-tools, kubelet's on kubernetes-cni, and where each puts its
     program and the kubelet its unit. Their programs are the harness's stand-ins (links into
     ``/usr/local/lib/sparklab-harness``); cri-tools carries only a ``crictl`` that says it is not
     modelled (nothing in the cluster path calls it: the stand-in kubeadm makes no CRI calls).
     """
     lib = "/usr/local/lib/sparklab-harness"
     crictl = b"#!/bin/sh\necho 'crictl: not modelled by the sparklab harness' >&2\nexit 1\n"
+    cni_note = b"kubernetes-cni stand-in of the sparklab harness: no CNI plugins\n"
     packages = {
         "kubeadm": (
             NODES_TEST["nodes_test_deb_version"],
@@ -311,7 +314,7 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
         "kubectl": (NODES_TEST["nodes_test_deb_version"], "", {"/usr/bin/kubectl": f"{lib}/kubectl"}),
         "kubelet": (
             NODES_TEST["nodes_test_deb_version"],
-            "",
+            "kubernetes-cni (>= 1.2.0)",
             {
                 "/usr/bin/kubelet": f"{lib}/kubelet",
                 "/usr/lib/systemd/system/kubelet.service": (STANDINS / "kubelet.service").read_bytes(),
@@ -319,8 +322,13 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
         ),
         "cri-tools": (NODES_TEST["nodes_test_cri_tools_version"], "", {"/usr/bin/crictl": crictl}),
     }
+    # kubernetes-cni at the pinned version and a newer one, so an unpinned or unheld install shows.
+    builds = [(package, *spec) for package, spec in packages.items()] + [
+        ("kubernetes-cni", NODES_TEST[key], "", {"/opt/cni/bin/README.sparklab": cni_note})
+        for key in ("nodes_test_cni_version", "nodes_test_newer_cni_version")
+    ]
     files, stanzas = {}, []
-    for package, (version, depends, content) in packages.items():
+    for package, version, depends, content in builds:
         deb = _deb(package, version, depends, content)
         name = f"{package}_{version}_all.deb"
         files[f"{K8S_REPO_DIR}/{name}"] = (deb, 0o644)

@@ -3,8 +3,10 @@
 `roles/containerd/tasks/version.yml` runs through `include_role` against localhost. A stand-in
 `dpkg-query` on PATH answers with the package version a node would report (Debian and Ubuntu
 version strings as their archives publish them); everything else is the real role and the table
-in `roles/containerd/vars/main.yml`. The molecule scenarios run the same check against the real
-dpkg of Debian 12 (refused) and Debian 13 (accepted).
+in `roles/containerd/vars/main.yml`, which copies the "Kubernetes Support" table of containerd's
+RELEASES.md (containerd/containerd tag v2.3.4, the same rows at main 301026e5): a branch a row does
+not list is refused, however new. The molecule scenario nodes_single runs the same check against the
+real dpkg of Debian 12 (refused).
 """
 
 from __future__ import annotations
@@ -74,35 +76,18 @@ def check_result(proc: subprocess.CompletedProcess) -> dict:
         # Debian 12 bookworm's package: older than every supported minor accepts.
         (
             "1.6.20~ds1-1+deb12u3",
-            "1.37.1",
-            "containerd 1.6.20 is installed, but Kubernetes 1.37 needs containerd 1.7.28 or newer",
-        ),
-        (
-            "1.6.20~ds1-1+deb12u3",
             "1.32.4",
             "containerd 1.6.20 is installed, but Kubernetes 1.32 needs containerd 1.6.36 or newer",
         ),
         (
             "1.7.27-0ubuntu1~22.04.1",
-            "1.37.1",
-            "containerd 1.7.27 is installed, but Kubernetes 1.37 needs containerd 1.7.28 or newer",
-        ),
-        # Debian 13 trixie's own package.
-        (
-            "1.7.24~ds1-6+deb13u1",
-            "1.37.1",
-            "containerd 1.7.24 is installed, but Kubernetes 1.37 needs containerd 1.7.28 or newer",
+            "1.35.1",
+            "containerd 1.7.27 is installed, but Kubernetes 1.35 needs containerd 1.7.28 or newer",
         ),
         (
             "2.1.4~ds1-1",
             "1.35.2",
             "containerd 2.1.4 is installed, but Kubernetes 1.35 needs containerd 2.1.5 or newer",
-        ),
-        # containerd 1.6 is no longer listed for 1.35: older than the row's oldest entry.
-        (
-            "1.6.39-1",
-            "1.35.2",
-            "containerd 1.6.39 is installed, but Kubernetes 1.35 needs containerd 1.7.28 or newer",
         ),
     ],
 )
@@ -120,12 +105,43 @@ def test_too_old_containerd_is_refused_in_one_line_naming_both_versions(
 
 
 @pytest.mark.parametrize(
+    ("package_version", "kubernetes", "message"),
+    [
+        # The rows drop branches: 1.36 (and 1.37, which has no row yet) list 2.3 and 2.2 only, so
+        # Ubuntu 24.04 noble-security's 1.7.28 and Debian forky's 2.1.9 are refused for 1.37, and
+        # 1.6 is refused for 1.35 although it is newer than that row's oldest entry (1.7.28).
+        ("1.6.20~ds1-1+deb12u3", "1.37.1",  # Debian 12 bookworm's package
+         "containerd 1.6.20 is installed, but Kubernetes 1.37 runs only on containerd 2.3.0+ or 2.2.0+"),
+        ("1.7.24~ds1-6+deb13u1", "1.37.1",  # Debian 13 trixie's own package
+         "containerd 1.7.24 is installed, but Kubernetes 1.37 runs only on containerd 2.3.0+ or 2.2.0+"),
+        ("1.7.28-0ubuntu1~24.04.2", "1.37.1",
+         "containerd 1.7.28 is installed, but Kubernetes 1.37 runs only on containerd 2.3.0+ or 2.2.0+"),
+        ("2.1.9+ds1-5", "1.37.1",
+         "containerd 2.1.9 is installed, but Kubernetes 1.37 runs only on containerd 2.3.0+ or 2.2.0+"),
+        ("1.6.39-1", "1.35.2",
+         "containerd 1.6.39 is installed, but Kubernetes 1.35 runs only on containerd "
+         "2.2.0+, 2.1.5+ or 1.7.28+"),
+        ("2.4.0-1", "1.36.0",
+         "containerd 2.4.0 is installed, but Kubernetes 1.36 runs only on containerd 2.3.0+ or 2.2.0+"),
+    ],
+)
+def test_a_branch_the_support_table_does_not_list_is_refused_in_one_line(
+    tmp_path: Path, package_version: str, kubernetes: str, message: str
+) -> None:
+    proc = run_check(tmp_path, package_version, kubernetes)
+    result = check_result(proc)
+
+    assert proc.returncode != 0
+    assert result["failed"] is True
+    hint = " (containerd RELEASES.md, roles/containerd/vars/main.yml): set containerd_package_version"
+    assert result["msg"].startswith(message + hint), result["msg"]
+    assert "\n" not in result["msg"]
+
+
+@pytest.mark.parametrize(
     ("package_version", "kubernetes"),
     [
-        # Ubuntu 24.04 noble-security: the kubelet's fallback for containerd 1.7 lasts until 1.38.
-        ("1.7.28-0ubuntu1~24.04.2", "1.37.1"),
-        # Debian forky: a branch the row omits, newer than the row's oldest entry.
-        ("2.1.9+ds1-5", "1.37.1"),
+        ("2.2.1-0ubuntu1~24.04.2", "1.36.0"),  # Ubuntu 24.04 noble-updates
         ("1.7.24~ds1-6+deb13u1", "1.33.5"),  # Debian 13 trixie's own package, on a minor it supports
         ("2.2.1-0ubuntu1~24.04.2", "1.37.1"),  # Ubuntu 24.04 noble-updates
         ("1:2.3.0-1", "1.36.0"),  # an epoch is not part of the upstream version

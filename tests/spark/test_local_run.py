@@ -127,9 +127,12 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
     # about it went to their own file, not into the driver log.
     # The word splitter's jar was built into the same cache folder and split the words.
     cache = home.parent / "cache" / "sparklab"
-    (archive,) = cache.glob("spark-classes-*")
+    (archive,) = cache.glob("spark-classes-*.jsa")
     (jar,) = cache.glob("sparklab-words-*.jar")
     assert archive.stat().st_size > 20 * 2**20 and jar.stat().st_size > 500
+    # Each with the sha256 recorded when it was made, checked before the next run uses it.
+    sidecars = [archive.with_name(archive.name + ".sha256"), jar.with_name(jar.name + ".sha256")]
+    assert sorted(cache.glob("*.sha256")) == sorted(sidecars)
     assert result["word_splitter"] == "jvm"
     assert "first local run with this Java and Spark" in proc.stdout
     assert "Written dynamic archive" in (run_dir / "jvm-class-archive.log").read_text()
@@ -148,7 +151,7 @@ def test_local_run_writes_the_run_folder_and_counts_equal_the_independent_refere
     alone = independent_reference.counts([first])
     assert result["words"] == sum(alone.values()) and result["distinct_words"] == len(alone)
     assert result["word_splitter"] == "jvm"
-    assert sorted(cache.iterdir()) == sorted([archive, jar])
+    assert sorted(cache.iterdir()) == sorted([archive, jar, *sidecars])
 
 
 def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrupted(tmp_path):

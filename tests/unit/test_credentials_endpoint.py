@@ -3,6 +3,7 @@ dropped, and the number of serving threads is bounded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -65,3 +66,37 @@ def test_idle_clients_are_dropped_and_threads_are_bounded() -> None:
         request = urllib.request.Request(endpoint.url, headers={"Authorization": _token(endpoint)})
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert json.loads(reply.read())["SecretAccessKey"] == "secret-example"
+
+
+def test_idle_connections_without_a_token_do_not_starve_a_real_request() -> None:
+    """Any local user can hold connections to the endpoint open without a token (one byte now and
+    then, or reconnecting when dropped); the run's own request is served anyway."""
+    stop = threading.Event()
+    with CredentialEndpoint(CREDS) as endpoint:
+        port = int(endpoint.url.rsplit(":", 1)[1].split("/", 1)[0])
+        idle = []
+        for _ in range(40):
+            sock = socket.socket()
+            sock.settimeout(10)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                idle.append(sock)
+            time.sleep(0.02)  # one at a time, so the listen backlog does not hide them from the server
+
+        def trickle() -> None:  # keep every connection alive with one byte of a request line at a time
+            while not stop.wait(0.3):
+                for sock in idle:
+                    with contextlib.suppress(OSError):
+                        sock.send(b"G")
+
+        keeper = threading.Thread(target=trickle, daemon=True)
+        keeper.start()
+        try:
+            time.sleep(0.5)  # let the server accept them all
+            request = urllib.request.Request(endpoint.url, headers={"Authorization": _token(endpoint)})
+            with urllib.request.urlopen(request, timeout=15) as reply:
+                assert json.loads(reply.read())["AccessKeyId"] == "AKIDEXAMPLE"
+        finally:
+            stop.set()
+            keeper.join()
+            for sock in idle:
+                sock.close()

@@ -44,8 +44,10 @@ def test_archive_lives_in_the_user_cache_and_its_name_follows_java_and_the_jars(
     first = spark_tuning.class_archive(env)
     assert first is not None and first.path.parent == Path(env["XDG_CACHE_HOME"]) / "sparklab"
     assert first.path.parent.stat().st_mode & 0o777 == 0o700
-    first.path.parent.chmod(0o777)  # a folder left open by something else is closed again
-    assert spark_tuning.class_archive(env) == first and first.path.parent.stat().st_mode & 0o777 == 0o700
+    first.path.parent.chmod(0o777)  # a folder left open by something else is refused, not repaired
+    assert spark_tuning.class_archive(env) is None and first.path.parent.stat().st_mode & 0o777 == 0o777
+    first.path.parent.chmod(0o700)
+    assert spark_tuning.class_archive(env) == first
     assert first.path.name.startswith("spark-classes-") and first.path.suffix == ".jsa"
     assert spark_tuning.class_archive(env) == first  # stable while nothing changes
     (spark_home / "jars" / "spark-sql.jar").write_bytes(b"jar spark-sql, upgraded")
@@ -133,3 +135,22 @@ def test_known_input_bytes_counts_files_and_the_generated_corpus_not_urls(tmp_pa
     assert spark_tuning.known_input_bytes(inputs, 5) == 65
     assert spark_tuning.known_input_bytes([*inputs, "https://127.0.0.1/x.txt"]) is None
     assert spark_tuning.known_input_bytes([], 7) == 7
+
+
+def test_a_planted_archive_is_not_mapped(fake_spark, tmp_path):
+    archive = spark_tuning.class_archive(fake_spark[2])
+    archive.path.write_bytes(b"a class archive sparklab did not write")
+    assert not archive.ready  # the JVM writes a new one instead of mapping this
+    assert archive.java_options(tmp_path / "jvm.log").split()[0].startswith("-XX:ArchiveClassesAtExit=")
+    archive.partial().write_bytes(b"archive")
+    assert archive.finish() and archive.ready
+    archive.path.write_bytes(b"archive, changed after it was written")
+    assert not archive.ready
+
+
+def test_no_archive_in_a_cache_folder_others_can_write(fake_spark, tmp_path):
+    folder = tmp_path / "cache" / "sparklab"
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    assert spark_tuning.class_archive(fake_spark[2]) is None
+    assert folder.stat().st_mode & 0o777 == 0o777  # not repaired: sparklab did not make it

@@ -41,7 +41,7 @@ def test_a_new_source_makes_a_new_jar_and_the_old_one_and_dead_partials_go(tmp_p
     monkeypatch.setattr(word_splitter, "SOURCE", source)
     new = word_splitter.words_jar(env)
     assert new != old and new.is_file()
-    assert sorted(p.name for p in new.parent.iterdir()) == [new.name]
+    assert sorted(p.name for p in new.parent.iterdir()) == [new.name, new.name + ".sha256"]
 
 
 def test_no_jdk_or_a_refused_source_is_one_line_and_leaves_no_jar(tmp_path, monkeypatch):
@@ -80,3 +80,50 @@ def test_jar_classes_load_and_split_in_a_plain_jvm(tmp_path):
                          capture_output=True, text=True, check=True, timeout=120, encoding="utf-8",
                          env={**os.environ, "LC_ALL": "C.UTF-8"})
     assert out.stdout.strip() == "it|s|l|été|𝟘x\u0301|x|y|42"
+
+
+def _holds_the_class(jar: Path) -> bool:
+    with zipfile.ZipFile(jar) as archive:
+        return archive.read("sparklab/wordcount/Words.class")[:4] == b"\xca\xfe\xba\xbe"
+
+
+def test_a_planted_jar_under_the_predictable_name_is_rebuilt_not_used(tmp_path):
+    folder = tmp_path / "cache" / "sparklab"
+    folder.mkdir(parents=True, mode=0o700)
+    planted = folder / word_splitter.jar_name()
+    planted.write_bytes(b"PK\x03\x04 not the splitter")
+    said: list[str] = []
+    jar = word_splitter.words_jar(env_for(tmp_path), say=said.append)
+    assert jar == planted and _holds_the_class(jar)
+    assert said == [f"{planted}: not the jar sparklab built (its recorded sha256 differs); building it again"]
+    said.clear()
+    assert word_splitter.words_jar(env_for(tmp_path), say=said.append) == jar and said == []  # now trusted
+
+
+def test_a_jar_changed_after_its_build_is_rebuilt(tmp_path):
+    jar = word_splitter.words_jar(env_for(tmp_path))
+    with jar.open("ab") as handle:
+        handle.write(b"appended class")
+    said: list[str] = []
+    assert word_splitter.words_jar(env_for(tmp_path), say=said.append) == jar
+    assert len(said) == 1 and "building it again" in said[0] and _holds_the_class(jar)
+    assert not jar.read_bytes().endswith(b"appended class")
+
+
+@pytest.mark.parametrize("problem", ["others-write-folder", "foreign-folder", "others-write-jar"])
+def test_a_cache_others_can_write_is_refused_in_one_line(tmp_path, problem):
+    folder = tmp_path / "cache" / "sparklab"
+    folder.mkdir(parents=True, mode=0o700)
+    if problem == "others-write-folder":
+        folder.chmod(0o777)
+    elif problem == "foreign-folder":
+        os.chown(folder, 54321, 54321)  # the tests run as root; any other user would do
+    else:
+        jar = word_splitter.words_jar(env_for(tmp_path))
+        jar.chmod(0o666)
+    with pytest.raises(word_splitter.BuildError) as info:
+        word_splitter.words_jar(env_for(tmp_path))
+    message = str(info.value)
+    assert "\n" not in message and ("owned by" in message or "writable by other users" in message), message
+    if problem != "others-write-jar":
+        assert not (folder / word_splitter.jar_name()).exists()

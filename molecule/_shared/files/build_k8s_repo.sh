@@ -1,7 +1,7 @@
 #!/bin/sh
 # Test setup only: build a flat apt repository with stand-ins for the pkgs.k8s.io packages.
 # Usage: build_k8s_repo.sh REPO_DIR CRICTL_STAND_IN PACKAGE=VERSION...
-# Each PACKAGE (kubelet, kubeadm, kubectl or cri-tools) is built at VERSION with dpkg-deb,
+# Each PACKAGE (kubelet, kubeadm, kubectl, cri-tools or kubernetes-cni) is built at VERSION with dpkg-deb,
 # then the directory is indexed with apt-ftparchive (Packages and Release).
 set -eu
 
@@ -20,6 +20,7 @@ for pair in "$@"; do
     depends=""
     case "$package" in
         kubeadm) depends="cri-tools (>= 1.30.0)" ;;
+        kubelet) depends="kubernetes-cni (>= 1.2.0)" ;;
         cri-tools) depends="python3, python3-grpcio" ;;
     esac
     {
@@ -32,6 +33,9 @@ for pair in "$@"; do
     } > "$root/DEBIAN/control"
     if [ "$package" = cri-tools ]; then
         install -m 0755 "$crictl" "$root/usr/bin/crictl"
+    elif [ "$package" = kubernetes-cni ]; then
+        mkdir -p "$root/opt/cni/bin"
+        printf 'kubernetes-cni test stand-in v%s: no CNI plugins\n' "${version%%-*}" > "$root/opt/cni/bin/README.sparklab"
     else
         printf '#!/bin/sh\necho "%s test stand-in v%s"\n' "$package" "${version%%-*}" > "$root/usr/bin/$package"
         chmod 0755 "$root/usr/bin/$package"
