@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from sparklab.spark_tuning import cache_folder, java_path, sweep_partials
+from sparklab.spark_tuning import cache_folder, java_path, spark_folder, sweep_partials
 
 SOURCE = Path(__file__).resolve().parent / "jvm" / "Words.java"
 JAVA_RELEASE = "17"
@@ -80,9 +80,11 @@ def words_jar(environ: dict[str, str] | None = None) -> Path:
     javac = java_path(env, "javac")  # the JDK of the Java pyspark starts
     if javac is None or not Path(javac).is_file():
         raise BuildError("no javac (a JDK): the word splitter runs as a regular expression")
-    import pyspark
-
-    build(jar, javac, Path(pyspark.__file__).resolve().parent / "jars")
+    spark = spark_folder()  # its jars hold the UDF interface that Words implements
+    if spark is None:
+        raise BuildError("no local Spark to build the word splitter against (the first `wordcount --local` "
+                         "installs it): the word splitter runs as a regular expression")
+    build(jar, javac, spark / "jars")
     for other in cache.glob(JAR_GLOB):
         if other != jar:
             other.unlink(missing_ok=True)

@@ -80,3 +80,16 @@ def test_jar_classes_load_and_split_in_a_plain_jvm(tmp_path):
                          capture_output=True, text=True, check=True, timeout=120, encoding="utf-8",
                          env={**os.environ, "LC_ALL": "C.UTF-8"})
     assert out.stdout.strip() == "it|s|l|été|𝟘x\u0301|x|y|42"
+
+
+def test_without_local_spark_the_splitter_is_not_built_and_says_why_in_one_line(tmp_path, monkeypatch):
+    """A runner that only drives clusters has no pyspark (the first --local run installs it)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    with pytest.raises(word_splitter.BuildError, match="no local Spark to build the word splitter") as err:
+        word_splitter.words_jar(env_for(tmp_path))
+    assert "\n" not in str(err.value) and "wordcount --local" in str(err.value)
+    assert not list((tmp_path / "cache" / "sparklab").glob("*.jar"))
