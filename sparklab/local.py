@@ -104,7 +104,7 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
         parent.chmod(0o700)
     sources = inputs + ([f"generate:{options.generate}"] if options.generate else [])
     cores = os.cpu_count() or 1
-    say(f"wordcount --local run {run_id}: {', '.join(sources)}")
+    say(f"wordcount run {run_id}: {', '.join(sources)}")
     say(f"local Spark with all {cores} cores (local[*]); run folder: {run_dir}")
     archive = spark_tuning.class_archive(driver_env())
     if archive is not None and not archive.ready:
