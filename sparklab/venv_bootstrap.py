@@ -182,9 +182,13 @@ class PipOutput:
 
 
 def install(python: Path, locks: list[Path], total: int) -> None:
-    """``pip install --require-hashes -r lock ...`` with a progress line every few seconds."""
+    """``pip install --require-hashes -r lock ...`` with a progress line every few seconds.
+
+    ``--no-compile``: pip would byte-compile every module of every package (the ``ansible`` package
+    alone holds tens of thousands); Python compiles what is imported, once, on first use, and keeps it.
+    """
     cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-           "--progress-bar", "off", "--require-hashes"]
+           "--progress-bar", "off", "--no-compile", "--require-hashes"]
     for lock in locks:
         cmd += ["-r", str(lock)]
     started = last = time.monotonic()
