@@ -13,13 +13,16 @@ sys.path.insert(0, str(ROOT))
 
 # Standard library only up to ensure(): help and usage errors answer before any virtualenv exists.
 from sparklab.cli import answer_without_dependencies  # noqa: E402
+from sparklab.local_spark import first_run_extra  # noqa: E402
 from sparklab.venv_bootstrap import ensure  # noqa: E402
 
 early = answer_without_dependencies(sys.argv[1:])
 if early is not None:
     sys.exit(early)
 
-ensure(ROOT, [str(Path(__file__).resolve()), *sys.argv[1:]])
+# A first command `wordcount --local` checks Java, then installs local Spark in the same pip call.
+ensure(ROOT, [str(Path(__file__).resolve()), *sys.argv[1:]],
+       lambda venv: first_run_extra(ROOT, sys.argv[1:], venv))
 
 from sparklab.cli import main  # noqa: E402 - needs the dependencies checked above
 

@@ -1,7 +1,8 @@
 """``runner.py wordcount --local``: the WordCount application on local Spark, no account, no cluster.
 
 The same application as on a cluster (:mod:`sparklab.wordcount_app`, the file the role ships)
-runs in a child process on local Spark (pyspark from the virtualenv, ``local[*]``: every core),
+runs in a child process on local Spark (pyspark in the virtualenv, installed there by the first
+``--local`` run: :mod:`sparklab.local_spark`; ``local[*]``: every core),
 while this process samples, every second with psutil, the machine (CPU cores busy, memory in use)
 and the job's own processes: the Python driver, the JVM (driver and executor threads together in
 local mode) and the Python workers that the JVM starts. The run folder is the one a cluster run
@@ -87,13 +88,14 @@ class LocalRun:
 
 def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) -> int:
     """The whole local run; returns the exit code (0, 1, 130). Bad input raises BadInput first."""
-    from sparklab import jobs, live, report, spark_tuning
+    from sparklab import jobs, live, local_spark, report, spark_tuning
     from sparklab.state import check_home, private_dir, sparklab_home
 
     problem = java_problem()
     if problem:
         raise BadInput(problem)
     inputs = local_inputs(options.inputs, options.generate)
+    local_spark.ensure_installed()  # the first --local run: pyspark into the virtualenv, said once
     home = options.home or sparklab_home()
     run_id = jobs.new_run_id()
     run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
@@ -101,7 +103,7 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     run_dir.mkdir(mode=0o700)
     sources = inputs + ([f"generate:{options.generate}"] if options.generate else [])
     cores = os.cpu_count() or 1
-    say(f"wordcount --local run {run_id}: {', '.join(sources)}")
+    say(f"wordcount run {run_id}: {', '.join(sources)}")
     say(f"local Spark with all {cores} cores (local[*]); run folder: {run_dir}")
     archive = spark_tuning.class_archive(driver_env())
     if archive is not None and not archive.ready:

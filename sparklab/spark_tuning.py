@@ -17,6 +17,7 @@ a JVM that cannot use an archive says so in the run's log and runs without it.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
@@ -183,11 +184,21 @@ def option_safe(path: Path) -> bool:
     return not any(ch.isspace() or ch in ":\"'" for ch in str(path))
 
 
+def spark_folder() -> Path | None:
+    """pyspark's folder (Spark's jars are in its ``jars/``), found without importing it; None if absent.
+
+    pyspark is installed by the first ``--local`` run (:mod:`sparklab.local_spark`), so a runner
+    that only drives clusters has none.
+    """
+    spec = importlib.util.find_spec("pyspark")
+    return Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+
+
 def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:
     """The archive for the Java and the pyspark this process would start, or None when off.
 
-    Off when ``SPARKLAB_CLASS_CACHE=off``, when no Java is found, or when the cache folder's path
-    cannot be written into a JVM option (:func:`option_safe`).
+    Off when ``SPARKLAB_CLASS_CACHE=off``, when no Java or no pyspark is found, or when the cache
+    folder's path cannot be written into a JVM option (:func:`option_safe`).
     """
     env = os.environ if environ is None else environ
     if env.get(CLASS_ARCHIVE_ENV, "").strip().lower() in ("off", "0", "false", "no"):
@@ -195,9 +206,9 @@ def class_archive(environ: dict[str, str] | None = None) -> ClassArchive | None:
     java = java_path(env)
     if not java:
         return None
-    import pyspark
-
-    spark_home = Path(pyspark.__file__).resolve().parent
+    spark_home = spark_folder()
+    if spark_home is None:
+        return None
     runtime = Path(java).resolve()
     parts = [_stamp(runtime), _stamp(runtime.parents[1] / "lib" / "server" / "libjvm.so"), str(spark_home)]
     parts += [_stamp(jar) for jar in sorted((spark_home / "jars").glob("*.jar"))]

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,7 @@ class PipOutput:
     def __init__(self, stream: Any) -> None:
         self.collected = 0
         self.installing = False
+        self.building = ""
         self.tail: list[str] = []
         self.thread = threading.Thread(target=self.read, args=(stream,), daemon=True)
         self.thread.start()
@@ -173,14 +175,22 @@ class PipOutput:
             self.tail = [*self.tail[-19:], line.rstrip()]
             if line.startswith("Collecting "):
                 self.collected += 1
+            elif line.startswith("Building wheels for collected packages:"):
+                self.building = line.split(":", 1)[1].strip()
             elif line.startswith("Installing collected packages"):
                 self.installing = True
 
 
-def install(python: Path, lock: Path, total: int) -> None:
-    """``pip install --require-hashes -r lock`` with a progress line every few seconds."""
+def install(python: Path, locks: list[Path], total: int) -> None:
+    """``pip install --require-hashes -r lock ...`` with a progress line every few seconds.
+
+    ``--no-compile``: pip would byte-compile every module of every package (the ``ansible`` package
+    alone holds tens of thousands); Python compiles what is imported, once, on first use, and keeps it.
+    """
     cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-           "--progress-bar", "off", "--require-hashes", "-r", str(lock)]
+           "--progress-bar", "off", "--no-compile", "--require-hashes"]
+    for lock in locks:
+        cmd += ["-r", str(lock)]
     started = last = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = PipOutput(proc.stdout)
@@ -191,6 +201,8 @@ def install(python: Path, lock: Path, total: int) -> None:
             last = now
             if output.installing:
                 say(f"installing {total} packages into the virtualenv ({int(now - started)} s)")
+            elif output.building:
+                say(f"building {output.building} from its source archive ({int(now - started)} s)")
             else:
                 say(f"downloaded {output.collected} of {total} packages ({int(now - started)} s)")
     output.thread.join(5)
@@ -201,16 +213,25 @@ def install(python: Path, lock: Path, total: int) -> None:
     say(f"installed {total} packages in {int(time.monotonic() - started)} s")
 
 
-def create(python: Interpreter, venv: Path, lock: Path) -> None:
-    """Create ``venv`` with ``python`` and install the locked requirements into it."""
+def create(python: Interpreter, venv: Path, lock: Path, extra: tuple[Path, str] | None = None) -> None:
+    """Create ``venv`` with ``python`` and install the locked requirements into it.
+
+    ``extra``: one more lock file and the line announcing it (local Spark, when the first command is
+    ``wordcount --local``), installed by the same pip call.
+    """
     total = lock_packages(lock)
     say(f"first run: building {venv} with Python {version_text(python.version)} ({python.path}): "
         f"{total} packages from {lock.name}, a few minutes, once")
+    locks = [lock]
+    if extra is not None and lock_packages(extra[0]):
+        say(extra[1])
+        locks.append(extra[0])
+        total += lock_packages(extra[0])
     # Nothing locked (a bare checkout): no pip needed, and none is installed.
     subprocess.run([python.path, "-m", "venv", "--clear", *([] if total else ["--without-pip"]), str(venv)],
                    check=True)
     if total:
-        install(venv_python(venv), lock, total)
+        install(venv_python(venv), locks, total)
 
 
 def venv_state(venv: Path) -> tuple[Interpreter | None, bool]:
@@ -233,8 +254,13 @@ def reexec(venv: Path, argv: list[str]) -> None:
     os.execv(python, [python, *argv])
 
 
-def ensure(repo_root: Path, argv: list[str]) -> None:
-    """Return if this Python is suitable and has the dependencies; otherwise exec into the venv."""
+def ensure(repo_root: Path, argv: list[str],
+           first_run_extra: Callable[[Path], tuple[Path, str] | None] | None = None) -> None:
+    """Return if this Python is suitable and has the dependencies; otherwise exec into the venv.
+
+    ``first_run_extra(venv)``, asked only when the virtualenv is about to be built: one more lock
+    file for the same pip call and the line announcing it, or None (it may also exit).
+    """
     if sys.version_info[:2] >= MIN_PYTHON and not missing_modules():
         return
     venv = venv_dir(repo_root)
@@ -256,7 +282,7 @@ def ensure(repo_root: Path, argv: list[str]) -> None:
         say(no_python_line(seen))
         raise SystemExit(EXIT_BAD_INPUT)
     try:
-        create(python, venv, lock)
+        create(python, venv, lock, first_run_extra(venv) if first_run_extra else None)
     except (OSError, subprocess.CalledProcessError) as exc:
         say(f"could not set up {venv}: {exc} (fix: check the network access to PyPI, then rm -rf {venv} "
             "and run runner.py again)")

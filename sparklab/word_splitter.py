@@ -32,6 +32,7 @@ from sparklab.spark_tuning import (
     java_path,
     option_safe,
     record_digest,
+    spark_folder,
     sweep_partials,
 )
 
@@ -112,9 +113,11 @@ def words_jar(environ: dict[str, str] | None = None, say: Callable[[str], None] 
     javac = java_path(env, "javac")  # the JDK of the Java pyspark starts
     if javac is None or not Path(javac).is_file():
         raise BuildError("no javac (a JDK): the word splitter runs as a regular expression")
-    import pyspark
-
-    build(jar, javac, Path(pyspark.__file__).resolve().parent / "jars")
+    spark = spark_folder()  # its jars hold the UDF interface that Words implements
+    if spark is None:
+        raise BuildError("no local Spark to build the word splitter against (the first `wordcount --local` "
+                         "installs it): the word splitter runs as a regular expression")
+    build(jar, javac, spark / "jars")
     for other in cache.glob(JAR_GLOB):
         if other != jar:
             other.unlink(missing_ok=True)

@@ -69,7 +69,7 @@ def wordcount(ctx: Context) -> int:
     creds = resolve_credentials()
     state = ClusterState.for_cluster(cfg.name)
     if not state.kubeconfig.is_file():
-        raise RunFailed(f"no kubeconfig at {state.kubeconfig} (fix: {ctx.command('up')})")
+        raise RunFailed(f"no kubeconfig at {state.kubeconfig} yet (fix: {ctx.command('up')})")
     # The word splitter's jar goes to the cluster with the application (-e may override it).
     extra = {"spark_wordcount_splitter_jar": splitter_jar(ctx), **ctx.ansible_vars()}
     run_id = jobs.new_run_id()

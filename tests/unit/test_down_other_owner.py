@@ -48,7 +48,8 @@ def test_other_owner_flag_reaches_the_teardown_playbook(
     monkeypatch.setattr(
         down_command.ClusterState,
         "for_cluster",
-        staticmethod(lambda name: SimpleNamespace(audit=lambda text: None, new_run=lambda verb: None)),
+        staticmethod(lambda name: SimpleNamespace(audit=lambda text: None, new_run=lambda verb: None,
+                                               check_region=lambda region: None)),
     )
     assert down_command.down(Ctx()) == 0
     assert seen.get("aws_teardown_allow_other_owner") is expected

@@ -32,9 +32,7 @@ def fake_spark(tmp_path, monkeypatch):
     (java_home / "bin" / "java").write_text("#!/bin/sh\n")
     (java_home / "bin" / "java").chmod(0o755)
     (java_home / "lib" / "server" / "libjvm.so").write_bytes(b"jvm 17")
-    import pyspark
-
-    monkeypatch.setattr(pyspark, "__file__", str(spark_home / "__init__.py"))
+    monkeypatch.setattr(spark_tuning, "spark_folder", lambda: spark_home)
     env = {"JAVA_HOME": str(java_home), "XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin"}
     return spark_home, java_home, env
 
@@ -154,3 +152,16 @@ def test_no_archive_in_a_cache_folder_others_can_write(fake_spark, tmp_path):
     folder.chmod(0o777)
     assert spark_tuning.class_archive(fake_spark[2]) is None
     assert folder.stat().st_mode & 0o777 == 0o777  # not repaired: sparklab did not make it
+
+
+def test_no_archive_without_pyspark_and_pyspark_is_found_without_importing_it(fake_spark, monkeypatch):
+    import importlib.util
+
+    monkeypatch.undo()  # the real spark_folder again
+    found = spark_tuning.spark_folder()
+    assert found is not None and (found / "jars").is_dir()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    assert spark_tuning.spark_folder() is None
+    assert spark_tuning.class_archive(fake_spark[2]) is None

@@ -127,3 +127,16 @@ def test_a_cache_others_can_write_is_refused_in_one_line(tmp_path, problem):
     assert "\n" not in message and ("owned by" in message or "writable by other users" in message), message
     if problem != "others-write-jar":
         assert not (folder / word_splitter.jar_name()).exists()
+
+
+def test_without_local_spark_the_splitter_is_not_built_and_says_why_in_one_line(tmp_path, monkeypatch):
+    """A runner that only drives clusters has no pyspark (the first --local run installs it)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    with pytest.raises(word_splitter.BuildError, match="no local Spark to build the word splitter") as err:
+        word_splitter.words_jar(env_for(tmp_path))
+    assert "\n" not in str(err.value) and "wordcount --local" in str(err.value)
+    assert not list((tmp_path / "cache" / "sparklab").glob("*.jar"))
