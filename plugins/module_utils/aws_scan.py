@@ -20,6 +20,7 @@ the call with 403 if the bucket changed hands in between.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 CLUSTER_TAG = "sparklab:cluster"
@@ -204,6 +205,26 @@ def cluster_names(ec2: Any, retry: Any = None) -> list[str]:
     pages = retry(lambda: ec2.get_paginator("describe_tags").paginate(Filters=filters).build_full_result())()
     tags = pages.get("Tags", [])
     return sorted({t["Value"] for t in tags if t.get("Key") == CLUSTER_TAG and t.get("Value")})
+
+
+# The line of roles/aws_instances/templates/user-data.sh.j2 that arms a node's expiry timer.
+TIMER_LINE = re.compile(r"^OnCalendar=([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}) UTC$", re.M)
+
+
+def armed_expiry(user_data: str) -> str:
+    """The expiry (``YYYY-MM-DDTHH:MM:SSZ``) whose timer a node's user data arms, or ``""`` for none."""
+    match = TIMER_LINE.search(user_data)
+    return f"{match.group(1)}T{match.group(2)}Z" if match else ""
+
+
+def node_user_data(ec2: Any, instance_id: str, retry: Any = None) -> str:
+    """A node's user data as text (DescribeInstanceAttribute userData; empty when it has none)."""
+    import base64
+
+    retry = retry or (lambda f: f)
+    attr = retry(lambda: ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData"))()
+    raw = (attr.get("UserData") or {}).get("Value", "")
+    return base64.b64decode(raw).decode("utf-8", "replace") if raw else ""
 
 
 def earliest(values: list[str]) -> str:
