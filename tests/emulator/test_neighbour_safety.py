@@ -4,6 +4,7 @@ changes nothing first."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,36 @@ def test_a_bucket_of_another_account_with_the_cluster_name_is_never_adopted_or_w
         for obj in squatter.list_objects_v2(Bucket=name).get("Contents", []):
             squatter.delete_object(Bucket=name, Key=obj["Key"])
         squatter.delete_bucket(Bucket=name)
+
+
+def _ingress(aws: AwsLab, cluster: str) -> list[Any]:
+    groups = aws.client("ec2").describe_security_groups(
+        Filters=[{"Name": "tag:sparklab:cluster", "Values": [cluster]}]
+    )["SecurityGroups"]
+    return sorted((json.dumps(p, sort_keys=True) for g in groups for p in g["IpPermissions"]), key=str)
+
+
+def test_a_second_machine_with_another_key_is_refused_before_any_change(aws: AwsLab, tmp_path: Path) -> None:
+    cluster = "twohomes"
+    first = aws.playbook("provision", cluster, workers=0)
+    assert first.rc == 0, first.stdout[-3000:]
+    before = _ingress(aws, cluster)
+    assert before and any("198.51.100.7/32" in p for p in before)
+
+    # Same identity, another SPARKLAB_HOME (so another SSH key) and another admin address.
+    aws.proxy.reset_counts()
+    second = aws.playbook(
+        "provision",
+        cluster,
+        "-e",
+        json.dumps({"cluster_admin_cidrs": ["203.0.113.9/32"]}),
+        workers=0,
+        env={"SPARKLAB_HOME": str(tmp_path / "another-home")},
+    )
+    assert second.rc != 0
+    assert f"cluster_name: EC2 key pair sparklab-{cluster}" in second.stdout, second.stdout[-3000:]
+    assert sum(aws.proxy.mutating.values()) == 0, dict(aws.proxy.mutating)
+    assert _ingress(aws, cluster) == before
+
+    down = aws.playbook("teardown", cluster)
+    assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-3000:]
