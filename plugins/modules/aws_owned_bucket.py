@@ -25,7 +25,7 @@ description:
   - A missing bucket is created in the caller's account (CreateBucket fails if another account takes
     the name in between), then checked again.
   - Supports check mode (only looks).
-version_added: "0.3.0"
+version_added: "0.2.0"
 author:
   - sparklab maintainers
 options:
