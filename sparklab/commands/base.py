@@ -23,16 +23,15 @@ from sparklab.interrupts import Interrupts
 from sparklab.progress import Progress
 from sparklab.progress_display import make_progress
 
-# Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting and retrying that
-# cannot point the run at other resources (a cluster name, a region, a CIDR, a bucket or an image
-# given to a role straight would bypass the preview, the confirmation, the lock and audit.log).
-EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = {
-    "provision": frozenset({"aws_instances_wait_for_ssh", "aws_instances_ssh_timeout",
-                            "aws_instances_launch_timeout"}),
-    "up": frozenset({"aws_instances_wait_for_ssh", "aws_instances_ssh_timeout",
-                     "aws_instances_launch_timeout", "kube_opex_analytics_git_tag"}),
-    "down": frozenset({"aws_teardown_delay", "aws_teardown_retries"}),
-}
+# Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting, retrying and an
+# add-on's version, which cannot point the run at other resources (a cluster name, a region, a CIDR,
+# a bucket or an image given to a role straight would bypass the preview, the confirmation, the lock
+# and audit.log). One list for all of them: the resume and tear-down lines they print repeat every -e.
+EXTRA_VARS_SAFE = frozenset({
+    "aws_instances_wait_for_ssh", "aws_instances_ssh_timeout", "aws_instances_launch_timeout",
+    "aws_teardown_delay", "aws_teardown_retries", "kube_opex_analytics_git_tag",
+})
+EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = dict.fromkeys(("provision", "up", "down"), EXTRA_VARS_SAFE)
 
 
 @dataclass
