@@ -82,7 +82,7 @@ def main():
         if module.region != "us-east-1":
             spec["CreateBucketConfiguration"] = {"LocationConstraint": module.region}
         try:
-            s3.create_bucket(**spec)
+            retry(s3.create_bucket)(**spec)
         except botocore.exceptions.ClientError as e:
             if aws_scan.error_code(e) != "BucketAlreadyOwnedByYou":
                 if aws_scan.error_code(e) == "BucketAlreadyExists":
