@@ -42,6 +42,7 @@ class Node:
     public_ip: str
     private_ip: str
     launched: datetime | None
+    expires_at: str = ""  # the node's sparklab:expires-at tag
 
 
 @dataclass
@@ -109,12 +110,35 @@ def scan(cluster: str, target: Target) -> Inventory:
             inv.nodes.append(Node(
                 name=item["name"], instance_id=item["id"], instance_type=item["instance_type"] or "?",
                 role=item["role"] or "?", state=item["state"], public_ip=item["public_ip"],
-                private_ip=item["private_ip"], launched=launched,
+                private_ip=item["private_ip"], launched=launched, expires_at=item["expires_at"],
             ))
         else:
             inv.resources.append((item["type"], item["id"], item["detail"]))
     inv.nodes.sort(key=lambda n: (n.role != "control-plane", n.name))
     return inv
+
+
+def node_timers(target: Target, nodes: list[Node]) -> dict[str, str]:
+    """Instance id -> the expiry whose timer the node's user data arms (``""``: none), per live node.
+
+    Read from the user data (DescribeInstanceAttribute, one call per node), not from the node itself:
+    it says what cloud-init was given to arm, which is all an emulator can show.
+    """
+    ec2 = target.client("ec2")
+    return {n.instance_id: aws_scan.armed_expiry(aws_scan.node_user_data(ec2, n.instance_id))
+            for n in nodes if n.state not in ("shutting-down", "terminated")}
+
+
+def timer_state(node: Node, armed: str) -> str:
+    """One phrase: whether the node's timer matches its expiry tag."""
+    tagged = node.expires_at if node.expires_at not in ("", "never") else ""
+    if armed and armed == tagged:
+        return f"timer armed for {armed}"
+    if not armed and not tagged:
+        return "no timer (cluster_ttl_hours 0)"
+    if not armed:
+        return f"NO TIMER ARMED, though tagged to expire at {tagged}"
+    return f"timer armed for {armed}, but tagged {node.expires_at or 'without expiry'}"
 
 
 def cluster_names(target: Target) -> list[str]:

@@ -19,6 +19,11 @@ cluster only through a Secret (see roles/spark_wordcount/README.md).
 
 The full counts come back as CSV parts that the executors PUT to presigned URLs under
 ``runs/<run-id>/counts/``; :func:`collect_counts` merges them into ``counts.csv``.
+
+The cluster bucket's name is predictable, so another account may own a bucket of that name. Nothing
+is uploaded to it, no URL is presigned for it and nothing is read from it unless
+:func:`require_own_bucket` found the caller's account owns it; every call on it also names that
+account (``ExpectedBucketOwner``), which AWS enforces with 403.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from typing import Any
 from sparklab.job_result import Result as Result
 from sparklab.job_result import ResultNotFoundError as ResultNotFoundError
 from sparklab.job_result import parse_driver_log as parse_driver_log
-from sparklab.shared import contract
+from sparklab.shared import contract, module_utils
 from sparklab.state import ClusterState
 from sparklab.wordcount_app import parse_size
 
@@ -51,6 +56,25 @@ JOB_VARS_FILE = "job-vars.json"
 
 class InputError(ValueError):
     """A job input the user gave cannot be used; the message says how to fix it."""
+
+
+class ForeignBucketError(RuntimeError):
+    """The cluster bucket is missing or not the caller's account's; nothing was uploaded."""
+
+
+def require_own_bucket(s3_client: Any, bucket: str, account: str) -> None:
+    """Raise :class:`ForeignBucketError` unless ``account`` owns ``bucket`` (checked before any use)."""
+    if not account:
+        raise ForeignBucketError(f"S3 bucket {bucket}: the account that must own it is unknown; "
+                                 "nothing was uploaded")
+    scan = module_utils("aws_scan")
+    owner = scan.bucket_ownership(s3_client, bucket, account)
+    if owner == scan.BUCKET_FOREIGN:
+        raise ForeignBucketError(f"S3 bucket {bucket} belongs to another AWS account (not {account}); "
+                                 "nothing was uploaded (fix: `down`, then `up` with another cluster_name)")
+    if owner != scan.BUCKET_OWN:
+        raise ForeignBucketError(f"S3 bucket {bucket} does not exist; nothing was uploaded "
+                                 "(fix: run `up` again to create it)")
 
 
 # --------------------------------------------------------------------------- runs and folders
@@ -150,6 +174,7 @@ def prepare_inputs(
     *,
     s3_client: Any = None,
     bucket: str = "",
+    owner: str = "",
     run_id: str,
     generate: str = "",
     expiry: int = DEFAULT_URL_EXPIRY_SECONDS,
@@ -158,7 +183,8 @@ def prepare_inputs(
     """Turn user inputs into URLs the executors read, and make the output URLs.
 
     ``s3_client`` is a boto3 S3 client with the user's credentials (needed for s3:// and local
-    inputs and for the CSV output); ``bucket`` is the cluster's job bucket. Without a client,
+    inputs and for the CSV output); ``bucket`` is the cluster's job bucket and ``owner`` the account
+    that must own it (checked before anything is uploaded or presigned for it). Without a client,
     only https:// URLs and ``generate`` are accepted and no CSV is written.
     """
     prepared = PreparedInputs(generate=generate, bucket=bucket)
@@ -186,9 +212,11 @@ def prepare_inputs(
             uploads.extend(_local_files(spec))
     if uploads and (s3_client is None or not bucket):
         raise InputError("local files are uploaded to the cluster bucket first; run through runner.py")
+    if s3_client is not None and bucket and (uploads or output_parts > 0):
+        require_own_bucket(s3_client, bucket, owner)
     for index, path in enumerate(uploads):
         key = f"runs/{run_id}/input/{index:04d}-{path.name}"
-        s3_client.upload_file(str(path), bucket, key)
+        s3_client.upload_file(str(path), bucket, key, ExtraArgs={"ExpectedBucketOwner": owner})
         prepared.input_urls.append(presign_get(s3_client, bucket, key, expiry))
         prepared.sources.append(f"{path} -> s3://{bucket}/{key}")
     if s3_client is not None and bucket and output_parts > 0:
@@ -237,11 +265,14 @@ def job_vars_file(directory: Path, prepared: PreparedInputs, run_id: str, top: i
         remove_job_vars(path)
 
 
-def collect_counts(s3_client: Any, bucket: str, keys: Sequence[str], dest: Path) -> int:
-    """Download the CSV parts the executors wrote, merge them sorted into ``dest``; return rows."""
+def collect_counts(s3_client: Any, bucket: str, keys: Sequence[str], dest: Path, owner: str) -> int:
+    """Download the CSV parts the executors wrote to ``owner``'s bucket, merge them sorted into
+    ``dest``; return rows."""
+    require_own_bucket(s3_client, bucket, owner)
     rows: list[tuple[str, int]] = []
     for key in keys:
-        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        got = s3_client.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
+        body = got["Body"].read().decode("utf-8")
         reader = csv.reader(body.splitlines())
         next(reader, None)
         rows.extend((word, int(count)) for word, count in reader)

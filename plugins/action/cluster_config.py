@@ -7,6 +7,7 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible.utils.vars import load_extra_vars
 from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
     DERIVED_KEYS,
     ConfigError,
@@ -32,6 +33,14 @@ class ActionModule(ActionBase):
         if not isinstance(detect, bool):
             raise AnsibleActionFail("detect_admin_cidr must be a boolean")
 
+        # Derived values are computed here, never taken from the command line (-e or -e @cluster.yml),
+        # whose variables would win over the facts this action sets.
+        extra_vars = load_extra_vars(self._loader)
+        for name in DERIVED_KEYS:
+            if name in extra_vars:
+                message = f"{name}: is computed by sparklab and cannot be set (fix: remove it)"
+                result.update(failed=True, msg=message, config_error=True)
+                return result
         given: dict[str, Any] = {}
         for name in sorted(task_vars):
             if name.startswith("cluster_") and name not in ("cluster_admin_cidrs_effective",):

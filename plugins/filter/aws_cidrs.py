@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import check_admin_cidrs
+from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
+    check_admin_cidrs,
+    strict_bool,
+)
 
 DOCUMENTATION = r"""
 ---
@@ -27,8 +30,10 @@ options:
     elements: str
     required: true
   allow_world:
-    description: Value of C(cluster_allow_world_admin_access).
-    type: bool
+    description:
+      - Value of C(cluster_allow_world_admin_access). Read strictly (C(true)/C(false) or the strings
+        C(true), C(yes), C(on), C(1), C(false), C(no), C(off), C(0)); anything else is a problem.
+    type: raw
     default: false
 """
 
@@ -46,7 +51,10 @@ _value:
 
 
 def aws_admin_cidr_problem(cidrs: Any, allow_world: Any = False) -> str:
-    return check_admin_cidrs(cidrs if isinstance(cidrs, list) else [cidrs], bool(allow_world)) or ""
+    allow = strict_bool(allow_world)  # "false" from -e is false, never bool("false")
+    if allow is None:
+        return f"cluster_allow_world_admin_access is {allow_world!r}, not true or false"
+    return check_admin_cidrs(cidrs if isinstance(cidrs, list) else [cidrs], allow) or ""
 
 
 class FilterModule:

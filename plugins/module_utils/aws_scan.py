@@ -11,10 +11,16 @@ names are global, so the bucket is looked up by its exact name ``sparklab-<name>
 only; it belongs to the cluster if its cluster tag says so, or if it has no tags at all (a bucket
 created by an interrupted run before it was tagged: it is adopted and tagged by the next ``up``).
 A bucket tagged for another cluster never matches.
+
+The name is predictable (account ids are not secret), so anyone can create it first. A bucket is
+only ever read, adopted, written or deleted after :func:`bucket_ownership` found it is the caller's
+account's, and every S3 call on it names that account (``ExpectedBucketOwner``): AWS then refuses
+the call with 403 if the bucket changed hands in between.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 CLUSTER_TAG = "sparklab:cluster"
@@ -121,16 +127,54 @@ def scan_ec2(ec2: Any, cluster: str, retry: Any = None) -> list[dict[str, Any]]:
     return found
 
 
+BUCKET_OWN = "own"
+BUCKET_ABSENT = "absent"
+BUCKET_FOREIGN = "foreign"
+
+
+def error_code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def bucket_ownership(s3: Any, name: str, account: str, retry: Any = None) -> str:
+    """Whether bucket ``name`` is the caller's (``own``), missing (``absent``) or not the caller's
+    (``foreign``: another account's, or one the caller may not even look at).
+
+    HeadBucket with ``ExpectedBucketOwner`` (AWS answers 403 for another account's bucket), then the
+    caller's own bucket list, which holds only buckets of the caller's account (on AWS and on an
+    emulator that ignores the header alike).
+    """
+    from botocore.exceptions import ClientError
+
+    retry = retry or (lambda f: f)
+    try:
+        retry(lambda: s3.head_bucket(Bucket=name, ExpectedBucketOwner=account))()
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return BUCKET_ABSENT
+        if code in ("403", "AccessDenied", "Forbidden"):
+            return BUCKET_FOREIGN
+        raise
+    pages = retry(lambda: s3.get_paginator("list_buckets").paginate(Prefix=name).build_full_result())()
+    mine = {b.get("Name") for b in pages.get("Buckets", [])}
+    return BUCKET_OWN if name in mine else BUCKET_FOREIGN
+
+
 def scan_bucket(s3: Any, cluster: str, account: str, region: str, retry: Any = None) -> list[dict[str, Any]]:
-    """The cluster's bucket, by its exact name, if it exists and is this cluster's or untagged."""
+    """The cluster's bucket, by its exact name, if it is the caller's account's and this cluster's
+    or untagged. Another account's bucket of that name is never listed (see :func:`bucket_ownership`)."""
     from botocore.exceptions import ClientError
 
     retry = retry or (lambda f: f)
     name = bucket_name(cluster, account, region)
+    if bucket_ownership(s3, name, account, retry) != BUCKET_OWN:
+        return []
     try:
-        tags = tag_dict(retry(lambda: s3.get_bucket_tagging(Bucket=name))().get("TagSet"))
+        tagging = retry(lambda: s3.get_bucket_tagging(Bucket=name, ExpectedBucketOwner=account))()
+        tags = tag_dict(tagging.get("TagSet"))
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code in ("NoSuchTagSet",):
             tags = {}
         elif code in ("NoSuchBucket", "404", "NotFound", "AccessDenied", "403"):
@@ -161,6 +205,26 @@ def cluster_names(ec2: Any, retry: Any = None) -> list[str]:
     pages = retry(lambda: ec2.get_paginator("describe_tags").paginate(Filters=filters).build_full_result())()
     tags = pages.get("Tags", [])
     return sorted({t["Value"] for t in tags if t.get("Key") == CLUSTER_TAG and t.get("Value")})
+
+
+# The line of roles/aws_instances/templates/user-data.sh.j2 that arms a node's expiry timer.
+TIMER_LINE = re.compile(r"^OnCalendar=([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}) UTC$", re.M)
+
+
+def armed_expiry(user_data: str) -> str:
+    """The expiry (``YYYY-MM-DDTHH:MM:SSZ``) whose timer a node's user data arms, or ``""`` for none."""
+    match = TIMER_LINE.search(user_data)
+    return f"{match.group(1)}T{match.group(2)}Z" if match else ""
+
+
+def node_user_data(ec2: Any, instance_id: str, retry: Any = None) -> str:
+    """A node's user data as text (DescribeInstanceAttribute userData; empty when it has none)."""
+    import base64
+
+    retry = retry or (lambda f: f)
+    attr = retry(lambda: ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData"))()
+    raw = (attr.get("UserData") or {}).get("Value", "")
+    return base64.b64decode(raw).decode("utf-8", "replace") if raw else ""
 
 
 def earliest(values: list[str]) -> str:

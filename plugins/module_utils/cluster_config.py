@@ -211,8 +211,31 @@ def check_admin_cidrs(value: list[Any], allow_world: bool) -> str | None:
     return None
 
 
+def strict_bool(value: Any) -> bool | None:
+    """``value`` as a boolean (True/False, or a string such as ``"false"`` from ``-e``), else None.
+
+    ``bool("false")`` is True: a flag that guards world access is never read that way.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+# A public admin CIDR wider than this (a /16) is allowed but warned about: it opens SSH and the API
+# server to far more machines than an office or a home.
+ADMIN_WIDE_PUBLIC_ADDRESSES = 2**16
+
+
+def wide_public_cidrs(value: list[Any]) -> list[str]:
+    """The public (globally routable) IPv4 CIDRs of ``value`` wider than a /16."""
+    nets = [n for n in (_parse_cidr(str(item)) for item in value) if n is not None]
+    return [str(n) for n in nets if n.num_addresses > ADMIN_WIDE_PUBLIC_ADDRESSES and n.is_global]
+
+
 def _check_admin_cidrs(value: list[Any], cfg: dict[str, Any]) -> str | None:
-    return check_admin_cidrs(value, bool(cfg.get("cluster_allow_world_admin_access")))
+    return check_admin_cidrs(value, strict_bool(cfg.get("cluster_allow_world_admin_access")) is True)
 
 
 def _check_distinct_port(other_key: str) -> Callable[[Any, dict[str, Any]], str | None]:
@@ -564,7 +587,10 @@ def validate(
         raise ConfigError("cluster.yml", "must be a mapping of cluster_* keys", "see cluster.example.yml")
     given = {k: v for k, v in config.items() if isinstance(k, str) and k.startswith("cluster_")}
     for name in sorted(given):
-        if name not in SCHEMA and name not in DERIVED_KEYS:
+        if name in DERIVED_KEYS:
+            raise ConfigError(name, "is computed by sparklab and cannot be set",
+                              f"remove it; {HOME_ENV} moves the state, cluster_admin_cidrs sets admin access")
+        if name not in SCHEMA:
             raise _unknown_key_error(name)
 
     resolved: dict[str, Any] = {}
@@ -589,13 +615,6 @@ def validate(
                "cluster_job_app_name_prefix": JOB_APP_NAME_PREFIX,
                "cluster_job_result_prefix": JOB_RESULT_PREFIX,
                "cluster_job_run_id_pattern": RUN_ID_PATTERN}
-    for name, value in derived.items():
-        if name in given and given[name] != value:
-            raise ConfigError(
-                name,
-                f"is derived ({value}) and cannot be set",
-                f"remove it; set {HOME_ENV} to move the state",
-            )
     resolved.update(derived)
     resolved["cluster_admin_cidrs_effective"] = list(resolved["cluster_admin_cidrs"])
     return resolved, _warnings(resolved)
@@ -603,6 +622,13 @@ def validate(
 
 def _warnings(resolved: dict[str, Any]) -> list[str]:
     warnings: list[str] = []
+    wide = wide_public_cidrs(resolved["cluster_admin_cidrs"])
+    if wide and admin_address_count(resolved["cluster_admin_cidrs"]) <= ADMIN_MAX_ADDRESSES:
+        warnings.append(
+            f"cluster_admin_cidrs: {', '.join(wide)} is a public range of more than 65536 addresses;"
+            " SSH, the Kubernetes API and the dashboards open to all of them"
+            " (a /32, or your office's range, is enough)"
+        )
     if admin_address_count(resolved["cluster_admin_cidrs"]) > ADMIN_MAX_ADDRESSES:
         warnings.append(
             "cluster_allow_world_admin_access: SSH (22), the Kubernetes API (6443), the dashboard "

@@ -19,7 +19,10 @@ description:
   - Scans every EC2 resource type sparklab creates or could leave (instances, volumes, VPCs, subnets,
     route tables, internet gateways, security groups, key pairs, elastic IPs, network interfaces) for
     the tag C(sparklab:cluster=<cluster>) in the region, and the job bucket by its exact name
-    C(sparklab-<cluster>-<account>-<region>) (this cluster's, or untagged).
+    C(sparklab-<cluster>-<account>-<region>) (this cluster's, or untagged), and only when the caller's
+    account owns it (HeadBucket with C(ExpectedBucketOwner), then the caller's own bucket list).
+  - RV(bucket_owner) says whether a bucket of that name exists in another account (C(foreign)):
+    the playbooks then refuse to go on, since the name is predictable and anyone may have made it.
   - The scanner is C(plugins/module_utils/aws_scan.py), shared with the Python front end.
   - Read-only. Used for the owner check before provisioning and for the audit after teardown.
   - Instances and volumes that are already terminated or deleted are not counted.
@@ -72,6 +75,13 @@ bucket:
   description: The exact name of the cluster's bucket in this account and region.
   returned: always
   type: str
+bucket_owner:
+  description:
+    - C(own) when the caller's account owns the bucket, C(absent) when no bucket has that name,
+      C(foreign) when it exists and is not the caller's (another account's, or not even readable).
+  returned: always
+  type: str
+  choices: [own, absent, foreign]
 owners:
   description: Distinct sparklab:owner values found (untagged resources not counted).
   returned: always
@@ -89,9 +99,10 @@ def main():
     retry = AWSRetry.jittered_backoff(retries=10)
     try:
         account = aws_scan.caller_account(module.client("sts"), retry)
-        resources = aws_scan.scan(
-            module.client("ec2"), module.client("s3"), cluster, account, module.region, retry
-        )
+        s3 = module.client("s3")
+        resources = aws_scan.scan(module.client("ec2"), s3, cluster, account, module.region, retry)
+        bucket = aws_scan.bucket_name(cluster, account, module.region)
+        bucket_owner = aws_scan.bucket_ownership(s3, bucket, account, retry)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"could not scan the resources of cluster {cluster}")
     owners = sorted({r["owner"] for r in resources if not r["untagged"]})
@@ -101,7 +112,8 @@ def main():
         count=len(resources),
         owners=owners,
         account=account,
-        bucket=aws_scan.bucket_name(cluster, account, module.region),
+        bucket=bucket,
+        bucket_owner=bucket_owner,
     )
 
 

@@ -23,6 +23,16 @@ from sparklab.interrupts import Interrupts
 from sparklab.progress import Progress
 from sparklab.progress_display import make_progress
 
+# Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting, retrying and an
+# add-on's version, which cannot point the run at other resources (a cluster name, a region, a CIDR,
+# a bucket or an image given to a role straight would bypass the preview, the confirmation, the lock
+# and audit.log). One list for all of them: the resume and tear-down lines they print repeat every -e.
+EXTRA_VARS_SAFE = frozenset({
+    "aws_instances_wait_for_ssh", "aws_instances_ssh_timeout", "aws_instances_launch_timeout",
+    "aws_teardown_delay", "aws_teardown_retries", "kube_opex_analytics_git_tag",
+})
+EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = dict.fromkeys(("provision", "up", "down"), EXTRA_VARS_SAFE)
+
 
 @dataclass
 class Context:
@@ -53,16 +63,23 @@ class Context:
         return cfg
 
     def ansible_vars(self) -> dict[str, Any]:
-        """``-e KEY=VALUE`` pairs; values are YAML scalars."""
+        """``-e KEY=VALUE`` pairs; values are YAML scalars. Verbs that create or delete take only the
+        keys of :data:`EXTRA_VARS_ALLOWED` (checked before any AWS call)."""
         import yaml
 
         out: dict[str, Any] = {}
+        verb = getattr(self.args, "verb", "")
+        allowed = EXTRA_VARS_ALLOWED.get(verb)
         for item in self.args.extra_var:
             key, eq, value = item.partition("=")
             if not eq or not key.strip():
                 raise BadInput(f"-e {item}: expected KEY=VALUE (fix: -e aws_instances_wait_for_ssh=false)")
             if key.strip().startswith("cluster_"):
                 raise BadInput(f"-e {item}: cluster_* keys are configuration (fix: --{key.strip()} {value})")
+            if allowed is not None and key.strip() not in allowed:
+                raise BadInput(f"-e {key.strip()}: not accepted by `{verb}`, which creates or deletes "
+                               f"resources; it accepts only {', '.join(sorted(allowed))} (fix: drop it, or "
+                               "set the cluster's configuration with --<key> <value>)")
             try:
                 out[key.strip()] = yaml.safe_load(value)
             except yaml.YAMLError:

@@ -29,8 +29,12 @@ def status(ctx: Context) -> int:
     hourly = costs.estimate(running, gib).usd_per_hour
     so_far = cost_so_far(inv, gib)
     ready = readiness(state, inv) if inv.count else ""
+    try:
+        timers = aws.node_timers(user_target(cfg), inv.nodes)
+    except Exception as exc:
+        raise RunFailed(f"could not read the nodes' user data: {exc}") from None
     if getattr(ctx.args, "output", "text") == "json":
-        ctx.say(json.dumps(as_json(inv, hourly, so_far, ready), indent=2))
+        ctx.say(json.dumps(as_json(inv, hourly, so_far, ready, timers), indent=2))
         return EXIT_OK
     ctx.say(f"cluster {cfg.name} in {cfg.region}: {inv.count} resources")
     for line in inv.lines():
@@ -41,6 +45,9 @@ def status(ctx: Context) -> int:
         return EXIT_OK
     if inv.expires_at:
         ctx.say(f"expires at: {inv.expires_at}{time_left(inv.expires_at)}")
+    for node in inv.nodes:
+        if node.instance_id in timers:
+            ctx.say(f"  {node.name}: {aws.timer_state(node, timers[node.instance_id])} (from its user data)")
     ctx.say(f"cost now: about ${hourly:.3f} per hour ({costs.PRICES_LABEL})")
     ctx.say(f"cost so far: about ${so_far:.2f} (running instances since launch)")
     ctx.say(f"nodes: {ready}")
@@ -48,7 +55,8 @@ def status(ctx: Context) -> int:
     return EXIT_OK
 
 
-def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str) -> dict[str, Any]:
+def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str,
+            timers: dict[str, str] | None = None) -> dict[str, Any]:
     """``status -o json``: stable keys, documented in docs/runner.md."""
     return {
         "cluster": inv.cluster,
@@ -61,7 +69,9 @@ def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str) -> dic
         "readiness": ready,
         "nodes": [{"name": n.name, "instance_id": n.instance_id, "instance_type": n.instance_type,
                    "role": n.role, "state": n.state, "public_ip": n.public_ip, "private_ip": n.private_ip,
-                   "launched": n.launched.isoformat() if n.launched else ""} for n in inv.nodes],
+                   "launched": n.launched.isoformat() if n.launched else "",
+                   "expires_at": n.expires_at, "timer_armed_for": (timers or {}).get(n.instance_id, "")}
+                  for n in inv.nodes],
         "other": [{"type": kind, "id": rid, "detail": detail} for kind, rid, detail in inv.resources],
     }
 

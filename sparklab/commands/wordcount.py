@@ -83,10 +83,12 @@ def wordcount(ctx: Context) -> int:
     bucket = jobs.bucket_name(cfg.name, account, cfg.region)
     s3 = jobs.make_s3_client(cfg.region)
     try:
-        prepared = jobs.prepare_inputs(ctx.args.input, s3_client=s3, bucket=bucket, run_id=run_id,
-                                       generate=ctx.args.generate or "")
+        prepared = jobs.prepare_inputs(ctx.args.input, s3_client=s3, bucket=bucket, owner=account,
+                                       run_id=run_id, generate=ctx.args.generate or "")
     except jobs.InputError as exc:
         raise BadInput(str(exc)) from None
+    except jobs.ForeignBucketError as exc:
+        raise RunFailed(str(exc)) from None
     ctx.say(f"wordcount run {run_id}: {', '.join(prepared.sources)}")
     # The live view shows the samples and the playbook's progress; its last state stays on screen,
     # and a failure's reason and driver-log tail are printed after it.
@@ -115,7 +117,10 @@ def wordcount(ctx: Context) -> int:
     if not result.ok:
         return EXIT_FAILED
     if prepared.output_keys:
-        rows = jobs.collect_counts(s3, bucket, prepared.output_keys, run_dir / "counts.csv")
+        try:
+            rows = jobs.collect_counts(s3, bucket, prepared.output_keys, run_dir / "counts.csv", account)
+        except jobs.ForeignBucketError as exc:
+            raise RunFailed(str(exc)) from None
         ctx.say(f"full counts: {run_dir / 'counts.csv'} ({rows} words)")
     summary = report.render(run_dir)
     ctx.say(report.summary_text(summary).rstrip())

@@ -125,6 +125,7 @@ def test_strict_proxy_refuses_deletes_that_aws_refuses(aws: AwsLab) -> None:
 # botocore does not retry), with the kinds of resource every earlier step has made (as the
 # independent scan in tests/helpers/local_services.py names them).
 INTERRUPTIONS = [
+    ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key", []),
     ("CreateSubnet", "Unsupported", "Create the public subnet", ["Vpcs"]),
     ("CreateInternetGateway", "InternetGatewayLimitExceeded", "internet gateway", ["Subnets"]),
     ("CreateRouteTable", "RouteTableLimitExceeded", "route table", ["InternetGateways"]),
@@ -134,8 +135,7 @@ INTERRUPTIONS = [
         "Create the cluster security group",
         ["RouteTables"],
     ),
-    ("ImportKeyPair", "KeyPairLimitExceeded", "Import the public key", ["SecurityGroups"]),
-    ("CreateBucket", "TooManyBuckets", "bucket", ["KeyPairs"]),
+    ("CreateBucket", "TooManyBuckets", "bucket", ["SecurityGroups"]),
     ("RunInstances", "VcpuLimitExceeded", "Launch the control plane", ["bucket"]),
 ]
 # amazon.aws's ec2_security_group wraps the ClientError before fail_json_aws sees it, and 11.4's
@@ -166,7 +166,7 @@ def test_interrupted_provision_keeps_what_came_before_resumes_to_one_of_each_and
     assert "python3 runner.py down -c cluster.yml" in failed.stdout
     assert "python3 runner.py up -c cluster.yml" in failed.stdout
     # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
-    earlier = ONE_OF_EACH_KIND[: ONE_OF_EACH_KIND.index(made_before[0]) + 1]
+    earlier = ONE_OF_EACH_KIND[: ONE_OF_EACH_KIND.index(made_before[0]) + 1] if made_before else []
     assert _kinds(aws, cluster) == sorted(earlier), failed.stdout[-3000:]
     # Provisioning again finishes the cluster without duplicating anything.
     resumed = aws.playbook("provision", cluster, workers=0)

@@ -83,7 +83,8 @@ TAGGED_EC2 = {
 }
 # What tagged_resources finds of a complete cluster with no worker, in the order provisioning
 # makes it: exactly one of each.
-ONE_OF_EACH_KIND = ["Vpcs", "Subnets", "InternetGateways", "RouteTables", "SecurityGroups", "KeyPairs",
+# In creation order: the key pair comes first (its check runs before any change), then the network.
+ONE_OF_EACH_KIND = ["KeyPairs", "Vpcs", "Subnets", "InternetGateways", "RouteTables", "SecurityGroups",
                     "bucket", "instance", "Volumes"]
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from local_services import CountingListener
-from runner_sandbox import Sandbox
+from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, Sandbox
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,27 @@ def test_up_without_credentials_fails_at_once_pointing_to_plan(offline: Sandbox,
     assert listener.connections == 0, "credential resolution must not touch the network"
     assert time.monotonic() - started < 30
     assert not (offline.sparklab_home / "demo" / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("verb", "extra"),
+    [
+        (["down", "--yes"], "aws_teardown_cluster_name=b"),
+        (["down", "--yes"], "aws_teardown_allow_other_owner=true"),
+        (["provision"], "aws_security_group_admin_cidrs=[0.0.0.0/0]"),
+        (["up"], "aws_identity_cluster_name=b"),
+    ],
+)
+def test_verbs_that_create_or_delete_refuse_extra_vars_off_their_allow_list_before_any_aws_call(
+        offline: Sandbox, verb: list[str], extra: str) -> None:
+    listener = CountingListener()
+    offline.env.update({"AWS_ENDPOINT_URL": listener.url, "SPARKLAB_CHECKIP_URL": listener.url,
+                        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET})
+    result = offline.run(*verb, "--name", "a", "-e", extra, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    key = extra.partition("=")[0]
+    assert len(lines) == 1 and lines[0].startswith(f"error: -e {key}: not accepted by `{verb[0]}`"), lines
+    assert "fix:" in lines[0]
+    assert listener.connections == 0
+    assert not (offline.sparklab_home / "a" / "audit.log").exists()

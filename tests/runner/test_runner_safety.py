@@ -117,6 +117,13 @@ def test_sighup_during_wordcount_removes_the_job_vars_file_and_stale_ones_at_sta
     stale = state / "runs" / "20260101-000000-dead" / "job-vars.json"
     stale.parent.mkdir(parents=True)
     stale.write_text('{"spark_wordcount_output_urls": ["https://example.invalid/presigned"]}')
+    # The cluster's bucket, as `up` leaves it: URLs are presigned only for a bucket this account owns.
+    import boto3
+
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=with_aws.env["AWS_ENDPOINT_URL"],
+                      aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET)
+    s3.create_bucket(Bucket=f"sparklab-rt-hup-123456789012-{REGION}",
+                     CreateBucketConfiguration={"LocationConstraint": REGION})
     proc = with_aws.popen("wordcount", "--name", "rt-hup", "--generate", "1MB")
     try:
         deadline = time.monotonic() + 120

@@ -35,6 +35,7 @@ def test_s3_objects_and_prefixes_become_short_lived_presigned_urls(s3):
         ["s3://data/single.txt", "s3://data/books/", "https://example.org/x.txt"],
         s3_client=s3,
         bucket="sparklab-lab-123456789012-eu-west-1",
+        owner="123456789012",
         run_id=run_id,
         expiry=900,
         output_parts=2,
@@ -63,7 +64,12 @@ def test_local_files_and_folders_are_uploaded_to_the_cluster_bucket(s3, tmp_path
     (tmp_path / "docs" / "two.txt").write_text("two\n")
     bucket = jobs.bucket_name("lab", "123456789012", "eu-west-1")
     prepared = jobs.prepare_inputs(
-        [str(tmp_path / "docs")], s3_client=s3, bucket=bucket, run_id="20261127-090000-ab12", output_parts=0
+        [str(tmp_path / "docs")],
+        s3_client=s3,
+        bucket=bucket,
+        owner="123456789012",
+        run_id="20261127-090000-ab12",
+        output_parts=0,
     )
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == [

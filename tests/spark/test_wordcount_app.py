@@ -174,7 +174,8 @@ def test_local_file_goes_through_the_bucket_and_counts_come_back_as_csv(spark, t
         corpus.write_text(HANDWRITTEN * 5, encoding="utf-8")
         run_id = jobs.new_run_id()
         prepared = jobs.prepare_inputs(
-            [str(corpus)], s3_client=s3, bucket=bucket, run_id=run_id, expiry=600, output_parts=3
+            [str(corpus)], s3_client=s3, bucket=bucket, owner="123456789012", run_id=run_id, expiry=600,
+            output_parts=3,
         )
         assert prepared.input_urls[0].startswith(emulator.endpoint_url)
         assert all("?" not in source for source in prepared.sources)
@@ -185,7 +186,7 @@ def test_local_file_goes_through_the_bucket_and_counts_come_back_as_csv(spark, t
             ),
         )
         assert result["output"] == {"kind": "urls", "parts": 3, "rows": result["distinct_words"]}
-        rows = jobs.collect_counts(s3, bucket, prepared.output_keys, tmp_path / "counts.csv")
+        rows = jobs.collect_counts(s3, bucket, prepared.output_keys, tmp_path / "counts.csv", "123456789012")
     reference = independent_reference.counts([HANDWRITTEN * 5])
     assert rows == len(reference)
     lines = (tmp_path / "counts.csv").read_text(encoding="utf-8").splitlines()
