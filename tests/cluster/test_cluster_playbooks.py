@@ -4,8 +4,8 @@ node containers.
 One control plane and two workers (tests/harness/nodes.py: systemd containers of the molecule base
 images, over Ansible's docker connection, logged in as ``ubuntu`` with passwordless sudo as on the
 AMI: the inventory is the aws_ec2 plugin's recorded host variables next to the repository's
-inventory/group_vars, so only ``become`` makes a task root). nodes.yml installs containerd from the Debian archive
-and the Kubernetes packages from a local repository whose packages carry the stand-in kubeadm,
+inventory/group_vars, so only ``become`` makes a task root). nodes.yml installs containerd from the
+Debian archive and the Kubernetes packages from a local repository whose packages carry the stand-in kubeadm,
 kubelet and kubectl (tests/harness/standins); the helm role installs the stand-in helm; all of them
 talk to the in-memory API server on the test's docker network. The module runs twice: on Debian 12
 (bookworm) and on Debian 13 (trixie). On Debian 12 each phase first meets an injected failure and
