@@ -120,6 +120,7 @@ PRODUCT_PARTS = (
 def product_copy(dest: Path, edits: dict[str, Callable[[str], str]]) -> Path:
     """A copy of the product under ``dest`` with ``edits`` (relative path -> text edit) applied, for
     tests that inject a defect and expect a run to fail; an edit that changes nothing is an error."""
+    dest.mkdir(parents=True, exist_ok=True)
     for part in PRODUCT_PARTS:
         source = REPO / part
         if source.is_dir():
