@@ -76,6 +76,13 @@ for unit in getty.target console-getty.service systemd-udevd.service systemd-ude
     ln -sf /dev/null "${rootfs}/etc/systemd/system/${unit}"
 done
 
+# The login user of Ubuntu's EC2 images: `ubuntu`, with sudo and no password (the rule cloud-init
+# writes to /etc/sudoers.d/90-cloud-init-users). Ansible connects as this user, so a task that
+# needs root works only with `become`, as on EC2.
+chroot "${rootfs}" useradd --create-home --shell /bin/bash --user-group ubuntu
+printf '%s\n' 'ubuntu ALL=(ALL) NOPASSWD:ALL' > "${rootfs}/etc/sudoers.d/90-cloud-init-users"
+chmod 0440 "${rootfs}/etc/sudoers.d/90-cloud-init-users"
+
 # A container gets its machine id, hostname and resolver from the engine.
 : > "${rootfs}/etc/machine-id"
 rm -f "${rootfs}/var/lib/dbus/machine-id"

@@ -2,8 +2,10 @@
 node containers.
 
 One control plane and two workers (tests/harness/nodes.py: systemd containers of the molecule base
-images, over Ansible's docker connection). nodes.yml installs containerd from the Debian archive
-and the Kubernetes packages from a local repository whose packages carry the stand-in kubeadm,
+images, over Ansible's docker connection, logged in as ``ubuntu`` with passwordless sudo as on the
+AMI: the inventory is the aws_ec2 plugin's recorded host variables next to the repository's
+inventory/group_vars, so only ``become`` makes a task root). nodes.yml installs containerd from the
+Debian archive and the Kubernetes packages from a local repository whose packages carry the stand-in kubeadm,
 kubelet and kubectl (tests/harness/standins); the helm role installs the stand-in helm; all of them
 talk to the in-memory API server on the test's docker network. The module runs twice: on Debian 12
 (bookworm) and on Debian 13 (trixie). On Debian 12 each phase first meets an injected failure and
@@ -16,7 +18,9 @@ the files kubeadm writes and when) on both distributions; a node phase cut off b
 package repository resumes on the next run; a kubeadm init that fails after writing admin.conf is
 reset and the next run resumes; a failed Helm release resumes on the next run; a second run of
 nodes.yml, cluster.yml and addons.yml reports no change at all; a WordCount whose driver failed is
-followed by one that completes; WordCount runs with the kubeconfig that cluster.yml fetched. Only a
+followed by one that completes; WordCount runs with the kubeconfig that cluster.yml fetched; a task
+that needs root but lost its ``become`` (in a copy of the product) fails, naming the task and the
+file it could not read. Only a
 real cluster proves that Kubernetes, the CNI, the charts, the dashboard and Spark work: see the
 end-to-end test on AWS (tests/e2e).
 """
@@ -37,7 +41,7 @@ from cluster_fixtures import api_server
 from kube_api import ApiServer
 from models import SparkOperatorModel
 from nodes import K8S_REPO_DIR, NODES_TEST, NodeSet, node_containers, prepare_nodes
-from playbook_run import PlaybookResult, cluster_config, run_playbook
+from playbook_run import PlaybookResult, cluster_config, failed_tasks, product_copy, run_playbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster-harness")]
 
@@ -62,6 +66,8 @@ class Harness:
     play: Callable[..., PlaybookResult]
     home: Path
     distribution: Distribution
+    inventory: Path
+    extra: dict
 
 
 def changed_tasks(stdout: str) -> list[str]:
@@ -111,7 +117,7 @@ def harness(request, tmp_path_factory):
         # test-only switch, as in the molecule scenarios; the check itself is
         # tests/nodes/test_containerd_version_check.py.
         extra["containerd_minimum_version_check"] = False
-        inventory = nodeset.inventory(folder / "hosts.yml")
+        inventory = nodeset.inventory(folder / "inventory" / "hosts.yml")
         home = folder / "home"
 
         def play(name: str, **more) -> PlaybookResult:
@@ -130,7 +136,7 @@ def harness(request, tmp_path_factory):
             )
             return result
 
-        yield Harness(nodeset, server, operator, play, home, distribution)
+        yield Harness(nodeset, server, operator, play, home, distribution, inventory, extra)
 
 
 def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
@@ -196,6 +202,41 @@ def test_cluster_phase_completes_then_repeats_without_change(harness: Harness):
     second = play("cluster")
     assert second.returncode == 0, second.tail()
     assert changed_tasks(second.stdout) == [] and second.changed == 0, second.tail()
+
+
+def drop_become_of(task: str) -> Callable[[str], str]:
+    """A text edit removing the ``become: true`` of the task named ``task`` (the next one after it)."""
+
+    def edit(text: str) -> str:
+        head, found, tail = text.partition(f"- name: {task}\n")
+        return head + found + tail.replace("  become: true\n", "", 1) if found else text
+
+    return edit
+
+
+def test_a_root_only_task_without_become_fails_with_its_name_and_the_denied_file(harness: Harness, tmp_path):
+    """The class of defect that runs as root only in a test: a copy of the product in which the
+    kube_namespace task that reads the namespace through /etc/kubernetes/admin.conf (0600 root)
+    lost its ``become``. Ansible logs in as ``ubuntu`` (inventory/group_vars), as on EC2, so the run
+    fails at exactly that task, with kubectl's ``permission denied`` on admin.conf. One tagged run on
+    the converged cluster; nothing on the nodes changes."""
+    task = "apply | Read the namespace {{ kube_namespace_name }}"
+    copy = product_copy(tmp_path / "product", {"roles/kube_namespace/tasks/apply.yml": drop_become_of(task)})
+    result = run_playbook(
+        "playbooks/cluster.yml",
+        harness.inventory,
+        harness.extra,
+        args=["--tags", "kube_namespace"],
+        env={"SPARKLAB_HOME": str(harness.home)},
+        workdir=tmp_path / "work",
+        repo=copy,
+    )
+    assert result.returncode == 2, result.tail()
+    failed = failed_tasks(result.stdout)
+    (name,) = failed
+    assert name.endswith("apply | Read the namespace kube-flannel"), result.tail()
+    assert "open /etc/kubernetes/admin.conf: permission denied" in failed[name], failed[name]
+    assert result.changed == 0, result.tail()
 
 
 def test_addons_phase_completes_then_repeats_without_change(harness: Harness):

@@ -50,6 +50,8 @@ from reference_data import REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
 STANDINS = HERE / "standins"
+# The aws_ec2 plugin's groups and host variables for one control plane and two workers (record_aws_ec2.py).
+AWS_EC2_RECORD = HERE / "aws_ec2_inventory.json"
 REPO = HERE.parents[1]
 # The Helm release the helm role pins: the stand-in reports it and is offered under its tarball name.
 HELM_VERSION = yaml.safe_load((REPO / "roles" / "helm" / "defaults" / "main.yml").read_text())["helm_version"]
@@ -103,6 +105,17 @@ RUN_ARGS = [
     "--stop-signal",
     "SIGRTMIN+3",
 ]
+
+
+def _plain(value: object) -> object:
+    """ansible-inventory's JSON without its ``{"__ansible_unsafe": ...}`` wrappers."""
+    if isinstance(value, dict):
+        if list(value) == ["__ansible_unsafe"]:
+            return value["__ansible_unsafe"]
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> str:
@@ -180,23 +193,50 @@ class NodeSet:
     release_overrides: dict = field(default_factory=dict)
 
     def inventory(self, path: Path) -> Path:
-        """A static inventory with the aws_ec2 plugin's host variables, over the docker connection."""
-
-        def host(node: Node) -> dict:
-            return {
-                "ansible_connection": "community.docker.docker",
-                "ansible_host": node.name,
-                "ansible_user": "root",
-                "ansible_python_interpreter": "/usr/bin/python3",
-                "private_ip_address": node.ip,
-                "private_dns_name": node.dns,
-                "public_ip_address": node.ip,
-            }
-
+        """The inventory as on EC2: the groups and host variables the aws_ec2 plugin gives a cluster
+        of one control plane and two workers (recorded against the emulator, ``AWS_EC2_RECORD``),
+        with the containers' names and addresses in place of the recorded ones, over the docker
+        connection (``ansible_host`` is the container), next to the repository's
+        ``inventory/group_vars`` (linked): the login user is the product's ``ansible_user``
+        (``ubuntu``, the image's user with passwordless sudo, as on the AMI), so a task that needs
+        root works only with ``become``, as on EC2."""
+        record = json.loads(AWS_EC2_RECORD.read_text())
+        recorded = {
+            "control_plane": record["groups"]["control_plane"],
+            "workers": record["groups"]["workers"],
+        }
         groups: dict[str, dict] = {"control_plane": {"hosts": {}}, "workers": {"hosts": {}}}
+        aws_ec2: dict[str, dict] = {"hosts": {}}
         for node in self.nodes:
-            groups[node.group]["hosts"][node.name] = host(node)
-        path.write_text(yaml.safe_dump({"all": {"children": {"cluster": {"children": groups}}}}))
+            index = [n.name for n in self.nodes if n.group == node.group].index(node.name)
+            name = recorded[node.group][index]
+            hostvars = _plain(record["hostvars"][name])
+            # The plugin's deprecated copy of ec2_tags under Ansible's reserved name ``tags`` (a
+            # warning on every run when read from a file; the product reads ec2_tags).
+            hostvars.pop("tags", None)
+            text = json.dumps(hostvars)
+            for old, new in (
+                (hostvars["private_ip_address"], node.ip),
+                (hostvars["public_ip_address"], node.ip),
+                (hostvars["private_dns_name"], node.dns),
+                (hostvars["public_dns_name"], node.dns),
+                (name, node.name),
+            ):
+                text = text.replace(json.dumps(old)[1:-1], new)
+            hostvars = json.loads(text)
+            hostvars.update(
+                ansible_connection="community.docker.docker",
+                ansible_host=node.name,
+                ansible_python_interpreter="/usr/bin/python3",
+            )
+            groups[node.group]["hosts"][node.name] = hostvars
+            aws_ec2["hosts"][node.name] = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tree = {"all": {"children": {"aws_ec2": aws_ec2, "cluster": {"children": groups}}}}
+        path.write_text(yaml.safe_dump(tree))
+        group_vars = path.parent / "group_vars"
+        if not group_vars.exists():
+            group_vars.symlink_to(REPO / "inventory" / "group_vars", target_is_directory=True)
         return path
 
     def exec(self, node: Node, *command: str, check: bool = True) -> str:
@@ -232,6 +272,8 @@ def _standin_files() -> dict[str, tuple[bytes, int]]:
         if path.is_file() and path.suffix != ".service":
             mode = 0o755 if path.suffix == "" else 0o644
             files[f"{lib}/{path.name}"] = (path.read_bytes(), mode)
+    # The faithful multi-document reader the stand-in kubeadm splits its config with.
+    files[f"{lib}/kube_yaml.py"] = ((REPO / "tests" / "helpers" / "kube_yaml.py").read_bytes(), 0o644)
     yaml_dir = Path(yaml.__file__).parent
     for path in yaml_dir.glob("*.py"):
         files[f"{lib}/yaml/{path.name}"] = (path.read_bytes(), 0o644)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,10 +70,12 @@ def run_playbook(
     env: dict[str, str] | None = None,
     workdir: Path,
     timeout: int = 900,
+    repo: Path = REPO,
 ) -> PlaybookResult:
-    """``ansible-playbook <playbook> -i <inventory> -e @vars.json [args]`` from the repository root."""
+    """``ansible-playbook <playbook> -i <inventory> -e @vars.json [args]`` from the repository root
+    (``repo``: a copy made by ``product_copy``)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [str(PLAYBOOK_BIN), str(REPO / playbook), "-i", str(inventory)]
+    command = [str(PLAYBOOK_BIN), str(repo / playbook), "-i", str(inventory)]
     if extra_vars is not None:
         vars_file = workdir / "extra-vars.json"
         vars_file.write_text(json.dumps(extra_vars))
@@ -79,7 +83,7 @@ def run_playbook(
     command += args or []
     run_env = dict(
         os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_CONFIG=str(repo / "ansible.cfg"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_LOCALHOST_WARNING="0",
@@ -91,7 +95,7 @@ def run_playbook(
         **(env or {}),
     )
     proc = subprocess.run(
-        command, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
+        command, cwd=repo, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
     )
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, parse_recap(proc.stdout))
 
@@ -104,3 +108,48 @@ def cluster_config(name: str = "harness", **overrides: object) -> dict:
         "cluster_worker_count": 2,
         **overrides,
     }
+
+
+# What a playbook run reads from the checkout (the collection link is relative: it follows the copy).
+PRODUCT_PARTS = (
+    "ansible.cfg", "galaxy.yml", "meta", "site.yml", "playbooks", "roles", "plugins", "inventory",
+    "collections",
+)
+
+
+def product_copy(dest: Path, edits: dict[str, Callable[[str], str]]) -> Path:
+    """A copy of the product under ``dest`` with ``edits`` (relative path -> text edit) applied, for
+    tests that inject a defect and expect a run to fail; an edit that changes nothing is an error."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in PRODUCT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part, symlinks=True)
+        else:
+            shutil.copy2(source, dest / part)
+    for relative, edit in edits.items():
+        path = dest / relative
+        before = path.read_text()
+        after = edit(before)
+        if after == before:
+            raise ValueError(f"the edit of {relative} changed nothing")
+        path.write_text(after)
+    return dest
+
+
+def failed_tasks(stdout: str) -> dict[str, str]:
+    """Task name -> the text of its first ``fatal:`` result, from the default callback's output."""
+    failed: dict[str, str] = {}
+    task, lines, collecting = "", [], False
+    for line in stdout.splitlines() + ["TASK [end]"]:
+        if line.startswith(("TASK [", "PLAY ", "RUNNING HANDLER [")):
+            if collecting and task not in failed:
+                failed[task] = "\n".join(lines)
+            collecting, lines = False, []
+            if line.startswith("TASK ["):
+                task = line[6 : line.rfind("]")]
+        elif line.startswith("fatal:"):
+            collecting = True
+        if collecting:
+            lines.append(line)
+    return failed

@@ -106,8 +106,9 @@ def test_spark_release_watches_the_job_namespace_the_role_creates(tmp_path: Path
     chart = release["chart"]
     assert (chart["git_url"], chart["git_tag"], chart["path"]) == (
         "https://github.com/kubeflow/spark-operator.git", "v2.5.2", "charts/spark-operator-chart")
-    # The commit the tests' reference tree was fetched at (tests/helpers/reference_data.py).
-    assert chart["git_commit"] == "43afb8bbd32463037d8fb6e414e252c69081882b"
+    # The commit whose chart tree the tests' reference copy is (tests/helpers/reference_data.py).
+    (tree,) = [c for c in CHARTS if c.repo == "kubeflow/spark-operator" and c.tag == chart["git_tag"]]
+    assert (chart["git_commit"], chart["path"]) == (tree.commit, tree.path)
 
 
 def test_spark_controller_and_webhook_fit_the_default_instance_types(tmp_path: Path) -> None:
@@ -125,14 +126,17 @@ def test_spark_controller_and_webhook_fit_the_default_instance_types(tmp_path: P
     assert total <= 2048
 
 
-def test_kube_opex_release_is_pinned_to_the_commit_of_its_tag(tmp_path: Path) -> None:
+def test_kube_opex_release_is_pinned_to_the_commit_of_its_reference_tree(tmp_path: Path) -> None:
+    """The rendered release names the commit and chart folder of the reference copy of its tag
+    (tests/helpers/reference_data.py), whose tree digest the tests verify. That this commit is the
+    one behind the tag on GitHub was read when it was pinned and is not checked here."""
     role_vars = variables("kube_opex_analytics", tmp_path)
     release = render(role_vars["kube_opex_analytics_release"], role_vars)
     assert release["name"] == "kube-opex-analytics" == release["namespace"]
     chart = release["chart"]
     assert chart["git_tag"] == "v25.10.1", "default: the last Apache-2.0 release"
-    assert chart["git_commit"] == "897d5e60d4638aa2e143d3829199d557cdaa6089"
-    assert chart["path"] == "manifests/helm"
+    (tree,) = [c for c in CHARTS if c.repo == "rchakode/kube-opex-analytics" and c.tag == chart["git_tag"]]
+    assert (chart["git_commit"], chart["path"]) == (tree.commit, tree.path) == (tree.commit, "manifests/helm")
     values = release["values"]
     assert values["image"]["version"] == "25.10.0"
     assert values["envs"]["KOA_POLLING_INTERVAL_SEC"] == "300"

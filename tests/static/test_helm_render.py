@@ -3,7 +3,8 @@ with the values and namespace our roles pass, and every rendered object validate
 
 The release data is computed by Ansible: one play on localhost loads the release files of
 playbooks/vars/releases/ and the defaults and vars of the roles that own the add-on releases
-(exactly what playbooks/cluster.yml and playbooks/addons.yml pass to the helm_release role), the
+(the files playbooks/cluster.yml and playbooks/addons.yml load; rebuilt here, not captured from a
+run of the helm_release role, whose arguments at run time are not seen by this test), the
 helm_release role's own vars (the wait, atomic, timeout and namespace defaults it applies), the
 dashboard Service and the Spark job Namespace rendered from their role templates, and the
 SparkApplication rendered by the spark_wordcount role. The charts are the pinned upstream trees
