@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import cluster_render
@@ -203,3 +205,62 @@ def test_the_field_table_is_the_generator_output_with_its_provenance() -> None:
     assert {"podSubnet", "serviceSubnet", "dnsDomain"} == set(kubeadm["kubeadm.Networking"])
     assert "failSwapOn" in kubeadm["kubelet.KubeletConfiguration"]
     assert "clusterCIDR" in kubeadm["kubeproxy.KubeProxyConfiguration"]
+
+
+def node_tree(
+    ip_forward: bytes | None = b"1\n",
+    bridge: bytes | None = b"1\n",
+    swaps: str = "Filename\tType\n",
+    socket_at: str | None = "run/containerd/containerd.sock",
+) -> Path:
+    """A root directory with the files kubeadm's preflight reads (a short path: AF_UNIX limits it)."""
+    root = Path(tempfile.mkdtemp(prefix="kpf", dir="/tmp"))
+    for path, content in (
+        ("proc/sys/net/ipv4/ip_forward", ip_forward),
+        ("proc/sys/net/bridge/bridge-nf-call-iptables", bridge),
+    ):
+        if content is not None:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(content)
+    (root / "proc" / "swaps").write_text(swaps)
+    if socket_at:
+        (root / socket_at).parent.mkdir(parents=True, exist_ok=True)
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(root / socket_at))
+        server.close()
+    return root
+
+
+def test_preflight_passes_a_prepared_node() -> None:
+    root = node_tree()
+    registration = {"criSocket": "unix:///run/containerd/containerd.sock"}
+    assert kubeadm_config.preflight(registration, str(root)) == ([], [])
+    shutil.rmtree(root)
+
+
+def test_preflight_names_each_failed_check_as_kubeadm_does() -> None:
+    root = node_tree(ip_forward=b"0\n", bridge=None, socket_at=None)
+    warnings, errors = kubeadm_config.preflight({}, str(root))
+    assert errors == [
+        "[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: "
+        "/proc/sys/net/bridge/bridge-nf-call-iptables does not exist",
+        "[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: "
+        "/proc/sys/net/ipv4/ip_forward contents are not set to 1",
+        "[ERROR CRI]: container runtime is not running: validate service connection: "
+        'validate CRI v1 runtime API for endpoint "unix:///var/run/containerd/containerd.sock": '
+        "no socket at /var/run/containerd/containerd.sock",
+    ]
+    assert warnings == []
+    # ignorePreflightErrors makes the named errors warnings, as RunChecks does.
+    warnings, errors = kubeadm_config.preflight({"ignorePreflightErrors": ["CRI"]}, str(root))
+    assert len(errors) == 2 and warnings[0].startswith("[WARNING CRI]: container runtime is not running")
+    shutil.rmtree(root)
+
+
+def test_swap_is_a_preflight_warning_and_the_kubelet_refuses_it_unless_fail_swap_on_is_false() -> None:
+    root = node_tree(swaps="Filename\tType\tSize\tUsed\tPriority\n/swapfile\tfile\t1024\t0\t-2\n")
+    warnings, errors = kubeadm_config.preflight({"criSocket": "/run/containerd/containerd.sock"}, str(root))
+    assert errors == [] and warnings[0].startswith("[WARNING Swap]: swap is enabled")
+    assert kubeadm_config.swap_refused_by_kubelet({}, str(root))
+    assert not kubeadm_config.swap_refused_by_kubelet({"failSwapOn": False}, str(root))
+    shutil.rmtree(root)

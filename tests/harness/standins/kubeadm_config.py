@@ -27,6 +27,7 @@ import ipaddress
 import json
 import os
 import re
+import stat
 
 import yaml
 from kube_yaml import KubeYAMLError, TypeMeta, kubeadm_split_config_documents
@@ -156,3 +157,78 @@ def read_config(data: bytes | str, table: dict | None = None) -> tuple[dict[str,
     if invalid:
         raise ConfigError("[" + ", ".join(invalid) + "]" if len(invalid) > 1 else invalid[0])
     return docs, strict_errors, ignored
+
+
+# --- Preflight (cmd/kubeadm/app/preflight/checks.go) -------------------------------------------------
+# What the node containers give: /proc/sys is mounted read-only, so net.ipv4.ip_forward and
+# net.bridge.bridge-nf-call-iptables are read as the container's network namespace shows them (the
+# host's br_netfilter state) and no play can change them there; /proc/swaps lists the host's swap.
+# The checks read those files as kubeadm does, so a node that lacks them fails here as it would on
+# EC2, but a play that forgets to set them is not caught in a container (they already read 1).
+DEFAULT_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
+
+
+def preflight(registration: dict, root: str = "/") -> tuple[list[str], list[str]]:
+    """(warnings, errors) as ``[WARNING Name]: ...`` / ``[ERROR Name]: ...`` lines, minus the names in
+    ``nodeRegistration.ignorePreflightErrors`` (``all`` ignores every error; ignored errors become
+    warnings, as upstream's ``RunChecks`` does)."""
+    warnings: list[str] = []
+    errors: list[tuple[str, str]] = []
+
+    def at(path: str) -> str:
+        return os.path.join(root, path.lstrip("/"))
+
+    for path in ("/proc/sys/net/bridge/bridge-nf-call-iptables", "/proc/sys/net/ipv4/ip_forward"):
+        name = "FileContent-" + path.replace("/", "-")
+        try:
+            with open(at(path), "rb") as handle:
+                content = handle.read(1)
+        except OSError:
+            errors.append((name, f"{path} does not exist"))
+            continue
+        if content != b"1":
+            errors.append((name, f"{path} contents are not set to 1"))
+    try:
+        with open(at("/proc/swaps")) as handle:
+            swaps = handle.read().splitlines()
+    except OSError:
+        swaps = []
+    if len(swaps) > 1:
+        warnings.append(
+            "[WARNING Swap]: swap is enabled; production deployments should disable swap unless "
+            "testing the NodeSwap feature gate of the kubelet"
+        )
+    socket = registration.get("criSocket") or DEFAULT_CRI_SOCKET
+    socket_path = socket[len("unix://") :] if socket.startswith("unix://") else socket
+
+    try:
+        is_socket = stat.S_ISSOCK(os.stat(at(socket_path)).st_mode)
+    except OSError:
+        is_socket = False
+    if not is_socket:
+        # Upstream asks the runtime over CRI; the stand-in only looks for the socket.
+        errors.append(
+            (
+                "CRI",
+                f"container runtime is not running: validate service connection: validate CRI v1 "
+                f'runtime API for endpoint "{socket}": no socket at {socket_path}',
+            )
+        )
+    ignored = {name.lower() for name in registration.get("ignorePreflightErrors") or []}
+    error_lines = []
+    for name, message in errors:
+        if "all" in ignored or name.lower() in ignored:
+            warnings.append(f"[WARNING {name}]: {message}")
+        else:
+            error_lines.append(f"[ERROR {name}]: {message}")
+    return warnings, error_lines
+
+
+def swap_refused_by_kubelet(kubelet: dict, root: str = "/") -> bool:
+    """The kubelet (not kubeadm) refuses to start with swap on while ``failSwapOn`` is true (default)."""
+    try:
+        with open(os.path.join(root, "proc/swaps")) as handle:
+            swap_on = len(handle.read().splitlines()) > 1
+    except OSError:
+        swap_on = False
+    return swap_on and kubelet.get("failSwapOn", True) is not False
