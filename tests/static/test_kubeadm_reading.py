@@ -242,13 +242,13 @@ def test_preflight_names_each_failed_check_as_kubeadm_does() -> None:
     root = node_tree(ip_forward=b"0\n", bridge=None, socket_at=None)
     warnings, errors = kubeadm_config.preflight({}, str(root))
     assert errors == [
+        "[ERROR CRI]: container runtime is not running: validate service connection: "
+        'validate CRI v1 runtime API for endpoint "unix:///var/run/containerd/containerd.sock": '
+        "no socket at /var/run/containerd/containerd.sock",
         "[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: "
         "/proc/sys/net/bridge/bridge-nf-call-iptables does not exist",
         "[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: "
         "/proc/sys/net/ipv4/ip_forward contents are not set to 1",
-        "[ERROR CRI]: container runtime is not running: validate service connection: "
-        'validate CRI v1 runtime API for endpoint "unix:///var/run/containerd/containerd.sock": '
-        "no socket at /var/run/containerd/containerd.sock",
     ]
     assert warnings == []
     # ignorePreflightErrors makes the named errors warnings, as RunChecks does.

@@ -165,6 +165,8 @@ def read_config(data: bytes | str, table: dict | None = None) -> tuple[dict[str,
 # host's br_netfilter state) and no play can change them there; /proc/swaps lists the host's swap.
 # The checks read those files as kubeadm does, so a node that lacks them fails here as it would on
 # EC2, but a play that forgets to set them is not caught in a container (they already read 1).
+# The checks and their order are addCommonChecks' in the checks.go the reference index holds (its
+# commit is older than v1.37.1; the swap wording is the newer one, a warning since kubelet swap support).
 DEFAULT_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
 
 
@@ -178,6 +180,23 @@ def preflight(registration: dict, root: str = "/") -> tuple[list[str], list[str]
     def at(path: str) -> str:
         return os.path.join(root, path.lstrip("/"))
 
+    # In addCommonChecks' order: ContainerRuntimeCheck, bridge-nf-call-iptables, ip_forward, Swap.
+    socket = registration.get("criSocket") or DEFAULT_CRI_SOCKET
+    socket_path = socket[len("unix://") :] if socket.startswith("unix://") else socket
+
+    try:
+        is_socket = stat.S_ISSOCK(os.stat(at(socket_path)).st_mode)
+    except OSError:
+        is_socket = False
+    if not is_socket:
+        # Upstream asks the runtime over CRI; the stand-in only looks for the socket.
+        errors.append(
+            (
+                "CRI",
+                f"container runtime is not running: validate service connection: validate CRI v1 "
+                f'runtime API for endpoint "{socket}": no socket at {socket_path}',
+            )
+        )
     for path in ("/proc/sys/net/bridge/bridge-nf-call-iptables", "/proc/sys/net/ipv4/ip_forward"):
         name = "FileContent-" + path.replace("/", "-")
         try:
@@ -197,22 +216,6 @@ def preflight(registration: dict, root: str = "/") -> tuple[list[str], list[str]
         warnings.append(
             "[WARNING Swap]: swap is enabled; production deployments should disable swap unless "
             "testing the NodeSwap feature gate of the kubelet"
-        )
-    socket = registration.get("criSocket") or DEFAULT_CRI_SOCKET
-    socket_path = socket[len("unix://") :] if socket.startswith("unix://") else socket
-
-    try:
-        is_socket = stat.S_ISSOCK(os.stat(at(socket_path)).st_mode)
-    except OSError:
-        is_socket = False
-    if not is_socket:
-        # Upstream asks the runtime over CRI; the stand-in only looks for the socket.
-        errors.append(
-            (
-                "CRI",
-                f"container runtime is not running: validate service connection: validate CRI v1 "
-                f'runtime API for endpoint "{socket}": no socket at {socket_path}',
-            )
         )
     ignored = {name.lower() for name in registration.get("ignorePreflightErrors") or []}
     error_lines = []
