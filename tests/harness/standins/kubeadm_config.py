@@ -12,7 +12,8 @@ Upstream behaviour mirrored (kubernetes/kubernetes, cmd/kubeadm/app):
   error as a klog warning (the field is then dropped by the non-strict decode); ``kubeadm config
   validate`` returns it. Component configs are then decoded by componentconfigs/configset.go
   ``configBase.Unmarshal`` with the non-strict UniversalDecoder: for them too the warning is all.
-  A document of a group neither kubeadm nor a component config registers is ignored with ``[config] WARNING: Ignored configuration document with GroupVersionKind ...``;
+  A document of a group neither kubeadm nor a component config registers is ignored with
+  ``[config] WARNING: Ignored configuration document with GroupVersionKind ...``;
 - apis/kubeadm/validation/validation.go: ``serviceSubnet`` / ``podSubnet`` must parse as CIDRs
   (``couldn't parse subnet``), each ``certSANs`` entry must be an IP address, a DNS-1123
   subdomain or a wildcard DNS-1123 subdomain.
