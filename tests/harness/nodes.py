@@ -265,15 +265,14 @@ def _tar_tree(files: dict[str, tuple[bytes, int]]) -> bytes:
 
 
 def _standin_files() -> dict[str, tuple[bytes, int]]:
-    """The stand-ins' library (the programs themselves) and PyYAML (pure Python), as container files."""
+    """The stand-ins' library (the programs themselves, and through a link the faithful YAML reader of
+    tests/helpers/kube_yaml.py) and PyYAML (pure Python), as container files."""
     lib = "/usr/local/lib/sparklab-harness"
     files: dict[str, tuple[bytes, int]] = {}
     for path in STANDINS.iterdir():
         if path.is_file() and path.suffix != ".service":
             mode = 0o755 if path.suffix == "" else 0o644
             files[f"{lib}/{path.name}"] = (path.read_bytes(), mode)
-    # The faithful multi-document reader the stand-in kubeadm splits its config with.
-    files[f"{lib}/kube_yaml.py"] = ((REPO / "tests" / "helpers" / "kube_yaml.py").read_bytes(), 0o644)
     yaml_dir = Path(yaml.__file__).parent
     for path in yaml_dir.glob("*.py"):
         files[f"{lib}/yaml/{path.name}"] = (path.read_bytes(), 0o644)

@@ -18,6 +18,10 @@ module mirrors, line for line in behaviour, the upstream code that kubeadm and k
   (``pkg/runtime/schema/group_version.go``); a chunk without group, version or kind stops kubeadm
   with "kind and apiVersion is mandatory information that must be specified"; a kind given twice is
   an error.
+
+The stand-in kubeadm of the cluster harness runs this module inside the node containers
+(``tests/harness/standins/kube_yaml.py`` links here): keep it to the standard library and PyYAML,
+for Debian's python3 (3.11 and later).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+../../helpers/kube_yaml.py
