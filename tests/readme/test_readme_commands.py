@@ -64,6 +64,9 @@ BOOK = "It was the best of times, it was the worst of times.\nSpark counts words
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     with Emulator(regions=(REGION,)) as emu:
+        # moto's backends are process-wide: forget what earlier tests on this worker left in them, so
+        # that the account looks as a new user's does (the README's lines count its clusters).
+        emu.reset()
         yield emu
 
 

@@ -23,8 +23,10 @@ CLOCK = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 TASK_LINE = re.compile(r"^\[\s*[\d:]+s?\] provision \| task (\d+) of (\d+) \| (.+): "
                        r"(ok|changed|skipped|done) \(\d+\.\d+s\)$", re.M)
 ROLE_LINE = re.compile(rf"^{CLOCK} \[ok\] provision: role (\w+) done in \d+\.\d+s \((\d+) tasks?\)$", re.M)
-PROVISION_ROLES = ["aws_identity", "aws_network", "aws_security_group", "aws_keypair", "aws_bucket",
-                   "aws_instances"]
+# In playbooks/provision.yml's order: every check before the first change (the security group's
+# admin-CIDR checks, then the key pair), then the network, the group itself, the bucket, the nodes.
+PROVISION_ROLES = ["aws_identity", "aws_security_group", "aws_keypair", "aws_network", "aws_security_group",
+                   "aws_bucket", "aws_instances"]
 
 
 def _events(progress: PlainProgress, *events: tuple[str, dict]) -> None:

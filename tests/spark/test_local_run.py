@@ -198,8 +198,9 @@ def test_ctrl_c_stops_the_local_job_leaves_no_process_and_marks_the_run_interrup
     printed = (tmp_path / "stdout.txt").read_text()
     assert "interrupted: stopping Spark" in printed and "partial results in" in printed
     # The class archive this first run was to write is not published, and no partial file is left:
-    # only the word splitter's jar, built before the JVM started.
-    assert [p.name for p in (tmp_path / "cache" / "sparklab").iterdir()] == [word_splitter.jar_name()]
+    # only the word splitter's jar, built before the JVM started, and the sha256 recorded with it.
+    assert sorted(p.name for p in (tmp_path / "cache" / "sparklab").iterdir()) == [
+        word_splitter.jar_name(), word_splitter.jar_name() + ".sha256"]
 
 
 def test_with_a_java_runtime_but_no_javac_local_counts_with_the_regular_expression(tmp_path):
