@@ -123,6 +123,7 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
             view.set_spark_ui(status["spark_ui"])
             view.note(f"Spark UI (while the job runs, on this machine only): {status['spark_ui']}")
 
+    report.import_chart_library()  # while the JVM starts, not after the job
     with Interrupts() as interrupts, (run_dir / "driver.log").open("wb") as log:
         proc = subprocess.Popen(driver_command(run_dir, inputs, options.generate, options.top),
                                 cwd=run_dir, env=driver_env(), stdin=subprocess.DEVNULL, stdout=log,
