@@ -61,7 +61,7 @@ install_system_packages() {
   local missing=()
   command -v docker >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-  # A JDK: Spark's Java, and javac for the WordCount's word splitter (sparklab/jvm/Words.java).
+  # A JDK: Spark's Java, and javac for the WordCount's word splitter (sparklab/job/jvm/Words.java).
   command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   command -v gpg >/dev/null 2>&1 || missing+=(gnupg)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from local_play import run_local_play
 
-from sparklab import jobs
-from sparklab.shared import contract
-from sparklab.state import ClusterState, sparklab_home
+from sparklab.core.contract import contract
+from sparklab.core.state import ClusterState, sparklab_home
+from sparklab.job import runs as jobs
 
 REPO = Path(__file__).resolve().parents[2]
 cc = contract()
