@@ -51,7 +51,7 @@ TEXT_ROOTS = ("/usr/share/man", "/usr/share/doc")
 # What both programs get: the master, no UI, no progress bar, the same driver memory.
 COMMON_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                "spark.driver.memory": "2g"}
-APP = REPO / "sparklab" / "wordcount_app.py"
+APP = REPO / "sparklab" / "job" / "wordcount_app.py"
 
 
 def text_files() -> list[Path]:
