@@ -134,7 +134,8 @@ run_pytest() {
   local xml=$WORK/pytest.xml
   # loadfile: every test of a module on one worker, in order (module fixtures such as the cluster
   # harness carry state from one test to the next; xdist 3.8 with pytest 9.2 ignored xdist_group).
-  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --junitxml="$xml" tests
+  # --durations: the slowest tests, printed on every run so the test time is watched where it grows.
+  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --durations=25 --junitxml="$xml" tests
   local rc=$?
   if [[ -f $xml ]]; then
     read -r PYTEST_PASSED PYTEST_FAILED PYTEST_SKIPPED < <(python3 - "$xml" <<'PY'
