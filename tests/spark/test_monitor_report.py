@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from metrics_standin import APP, NAMESPACE, TOKEN, timeline
 
-from sparklab import jobs, report
-from sparklab.monitor import (
+from sparklab.job import report
+from sparklab.job import runs as jobs
+from sparklab.job.monitor import (
     APP_LABEL,
     Sampler,
     parse_cpu,
@@ -169,7 +170,7 @@ def test_chart_library_loads_in_the_background_and_a_draw_started_meanwhile_wait
     write_job_files(run_dir, 1_800_000_000.0, 1_800_000_060.0)
     code = (
         "import sys\n"
-        "from sparklab import report\n"
+        "from sparklab.job import report\n"
         "assert 'matplotlib' not in sys.modules\n"
         "thread = report.import_chart_library()\n"
         f"report.render({str(run_dir)!r})\n"

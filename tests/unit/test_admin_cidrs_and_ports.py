@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparklab.config import schema
+from sparklab.config.load import schema
 
 cc = schema()  # plugins/module_utils/cluster_config.py
 

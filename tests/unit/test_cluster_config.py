@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sparklab.config import schema
+from sparklab.config.load import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 cc = schema()  # plugins/module_utils/cluster_config.py, loaded as runner.py loads it

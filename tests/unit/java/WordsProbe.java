@@ -1,5 +1,5 @@
 /*
- * Test probe for sparklab/jvm/Words.java, run in a plain JVM with Spark's jars on the class path.
+ * Test probe for sparklab/job/jvm/Words.java, run in a plain JVM with Spark's jars on the class path.
  *
  *   java WordsProbe split LOCALE            one text per stdin line (escaped as \\uXXXX is not
  *                                           needed: UTF-8), prints the words joined by '|'
