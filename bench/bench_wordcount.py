@@ -186,17 +186,31 @@ def report(corpus: Path, repeat: int, timings: dict[str, list[Timing]], wc: tupl
     print(f"ratio sparklab / example (median of pairs): {ratio:.2f} (goal: at most 0.50)")
 
 
-def run_as_user(corpus: Path, home: Path) -> tuple[Timing, dict]:
+@dataclass(frozen=True)
+class Runner:
+    """A checkout of sparklab whose ``runner.py`` is measured, and the cache folder it uses."""
+
+    checkout: Path
+    cache: Path | None = None  # XDG_CACHE_HOME; None: the user's own
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME")}
+        env["SPARKLAB_HOME"] = str(home)
+        if self.cache is not None:
+            env["XDG_CACHE_HOME"] = str(self.cache)
+        return env
+
+
+def run_as_user(runner: Runner, corpus: Path, home: Path) -> tuple[Timing, dict]:
     """``runner.py wordcount --local --plain --input FILE``, timed whole; its result.json."""
     from sparklab.job.local.run import list_runs
 
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME")}
-    env["SPARKLAB_HOME"] = str(home)
-    command = [sys.executable, str(REPO / "runner.py"), "wordcount", "--local", "--plain",
+    command = [sys.executable, str(runner.checkout / "runner.py"), "wordcount", "--local", "--plain",
                "--input", str(corpus)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=REPO)
+    proc = subprocess.run(command, env=runner.env(home), capture_output=True, text=True, check=False,
+                          cwd=runner.checkout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -206,37 +220,42 @@ def run_as_user(corpus: Path, home: Path) -> tuple[Timing, dict]:
     return Timing(wall, cpu, proc.stdout), result
 
 
-def measure_as_user(example: Path, corpus: Path, repeat: int, workdir: Path) -> dict[str, list[Timing]]:
-    """Pairs of the runner and the example, the order alternating; the runner's results must agree.
+def measure_as_user(example: Path, corpus: Path, repeat: int, workdir: Path,
+                    runners: dict[str, Runner]) -> dict[str, list[Timing]]:
+    """Rounds of every runner and the example, the order reversed every other round; every
+    runner's every run must give the same totals and top words.
 
-    One run of the runner comes first, unmeasured, when this machine has no class archive yet (a
+    A runner runs once first, unmeasured, when its cache folder has no class archive yet (a
     user's first ``--local`` run makes it; every later run maps it).
     """
-    timings: dict[str, list[Timing]] = {"example": [], "sparklab": []}
-    results: list[dict] = []
+    timings: dict[str, list[Timing]] = {name: [] for name in [*runners, "example"]}
+    results: dict[str, list[dict]] = {name: [] for name in runners}
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        home = Path(tmp, "home")
-        archive = spark_tuning.class_archive()
-        if archive is not None and not archive.ready:
-            made, _ = run_as_user(corpus, home)
-            print(f"first run (made the class archive {archive.path}): {made.wall:.1f} s, not counted",
-                  flush=True)
+        for name, runner in runners.items():
+            archive = spark_tuning.class_archive(runner.env(Path(tmp)))
+            if archive is not None and not archive.ready:
+                made, _ = run_as_user(runner, corpus, Path(tmp, f"home-{len(name)}"))
+                print(f"{name}: first run (made the class archive {archive.path}): {made.wall:.1f} s, "
+                      "not counted", flush=True)
         for pair in range(repeat):
-            order = ["sparklab", "example"] if pair % 2 == 0 else ["example", "sparklab"]
+            order = list(timings) if pair % 2 == 0 else list(reversed(timings))
             for name in order:
                 if name == "example":
                     timings[name].append(spark_submit(example, [str(corpus)], COMMON_CONF))
                 else:
-                    timing, result = run_as_user(corpus, home)
+                    timing, result = run_as_user(runners[name], corpus, Path(tmp, f"home-{name}"))
                     timings[name].append(timing)
-                    results.append(result)
-    seen = {(r["words"], r["distinct_words"], json.dumps(r["top"])) for r in results}
+                    results[name].append(result)
+                print(f"  round {pair + 1}: {name} {timings[name][-1].wall:.1f} s", flush=True)
+    every = [r for found in results.values() for r in found]
+    seen = {(r["words"], r["distinct_words"], json.dumps(r["top"])) for r in every}
     if len(seen) != 1:
-        raise SystemExit(f"the runner's totals or top words differ between runs: {sorted(seen)[:2]}")
-    splitters = {r["word_splitter"] for r in results}
-    print(f"  {results[0]['words']} words, {results[0]['distinct_words']} distinct; word splitter: "
-          f"{', '.join(sorted(splitters))}; in the application: "
-          f"{statistics.median(r['elapsed_seconds'] for r in results):.1f} s (median)", flush=True)
+        raise SystemExit(f"the runners' totals or top words differ between runs: {sorted(seen)[:2]}")
+    for name, found in results.items():
+        splitters = {r["word_splitter"] for r in found}
+        print(f"  {name}: {found[0]['words']} words, {found[0]['distinct_words']} distinct; word splitter: "
+              f"{', '.join(sorted(splitters))}; in the application: "
+              f"{statistics.median(r['elapsed_seconds'] for r in found):.1f} s (median)", flush=True)
     return timings
 
 
@@ -245,15 +264,17 @@ Row = tuple[str, Path, dict[str, list[Timing]], tuple[float, float]]
 
 def report_as_user(rows: list[Row], repeat: int) -> None:
     print(f"\nas the user runs it: runner.py wordcount --local --plain against Spark's example under "
-          f"spark-submit --master local[{CORES}]; {repeat} pairs, fresh JVMs, median")
-    print(f"{'corpus':<22}{'MB':>8}{'sparklab s':>12}{'example s':>11}{'ratio':>8}  load before/after")
+          f"spark-submit --master local[{CORES}]; {repeat} rounds, fresh JVMs, median; ratio: median of "
+          "the rounds' ratios")
     for label, corpus, timings, load in rows:
-        ours = statistics.median(t.wall for t in timings["sparklab"])
         theirs = statistics.median(t.wall for t in timings["example"])
-        ratio = statistics.median(t.wall / b.wall for t, b in zip(timings["sparklab"], timings["example"],
-                                                                     strict=True))
-        print(f"{label:<22}{corpus.stat().st_size / 1e6:>8.1f}{ours:>12.1f}{theirs:>11.1f}{ratio:>8.2f}"
-              f"  {load[0]:.1f}/{load[1]:.1f}")
+        print(f"{label} ({corpus.stat().st_size / 1e6:.1f} MB), load average {load[0]:.1f} before, "
+              f"{load[1]:.1f} after: example {theirs:.1f} s")
+        for name, runs in timings.items():
+            if name == "example":
+                continue
+            ratio = statistics.median(t.wall / b.wall for t, b in zip(runs, timings["example"], strict=True))
+            print(f"  {name:<12}{statistics.median(t.wall for t in runs):>8.1f} s  ratio {ratio:.2f}")
     print("goal: at most 0.50 on every corpus, at most 0.35 at 200 MB")
 
 
@@ -267,6 +288,9 @@ def main() -> None:
                         help="where the corpora are kept (made once) and the runs write")
     parser.add_argument("--as-user", action="store_true",
                         help="time runner.py wordcount --local --plain (whole process) against the example")
+    parser.add_argument("--before", metavar="CHECKOUT",
+                        help="with --as-user: also time runner.py of this checkout (an earlier version) in "
+                             "the same rounds, with its own cache folder under the work folder")
     parser.add_argument("--corpus", action="append", default=[], metavar="KIND:SIZE",
                         help=f"corpus to measure ({', '.join(wordcount_corpora.KINDS)}), e.g. scripts:200MB; "
                              f"repeatable; default natural at --small and --large (with --as-user: "
@@ -290,12 +314,17 @@ def main() -> None:
         size = parse_size(size_text or "40MB")
         if size:  # --large 0: the small corpus only
             corpora.append((f"{kind} {size_text}", wordcount_corpora.corpus(kind, size, workdir)))
+    runners = {"sparklab": Runner(REPO)}
+    if args.before:
+        cache = workdir / "before-cache"
+        cache.mkdir(mode=0o700, exist_ok=True)
+        runners["before"] = Runner(Path(args.before).resolve(), cache)
     rows = []
     for label, corpus in corpora:
         load_before = os.getloadavg()[0]
         if args.as_user:
             print(f"{label}: {corpus}", flush=True)
-            timings = measure_as_user(example, corpus, args.repeat, workdir)
+            timings = measure_as_user(example, corpus, args.repeat, workdir, runners)
             rows.append((label, corpus, timings, (load_before, os.getloadavg()[0])))
             continue
         wc = wc_words(corpus)
