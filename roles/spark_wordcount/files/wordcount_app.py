@@ -397,8 +397,9 @@ def warm_up_case_mapping(conf: Any = None) -> threading.Thread | None:
     about a second (a one-row job's first task took 1.3 s, 0.3 s with ICU case mapping turned
     off). Called before the session is created, with the ``SparkConf`` that launches the JVM when
     none runs yet (under ``spark-submit`` it already runs): the set-up then overlaps the session's
-    own start on another core. In local mode the tasks run in that same JVM. A failure here only
-    loses the head start.
+    own start on another core. In local mode the tasks run in that same JVM. The word splitter's
+    case tables (``sparklab/job/jvm/Words.java``) are made there too when its class loads. A failure
+    here only loses the head start.
     """
     from pyspark import SparkContext
 
@@ -417,6 +418,8 @@ def _set_up_case_mapping(jvm: Any) -> None:
         util.CollationFactory.fetchCollation(0)
         text = jvm.org.apache.spark.unsafe.types.UTF8String.fromString("\u00c4\u00df\u0130 A")
         util.CollationAwareUTF8String.toLowerCase(text)
+    with contextlib.suppress(Exception):  # the word splitter's case tables, when its jar is given
+        functools.reduce(getattr, JVM_WORDS_CLASS.split("."), jvm)().call("\u00c4\u00df\u0130 A")
 
 
 # --------------------------------------------------------------------------- the job

@@ -18,7 +18,8 @@
  *   a cased letter comes before it and none after it, case-ignorable code points skipped both ways
  *   (Unicode's Final_Sigma, which ICU applies; ICU's own Cased and Case_Ignorable properties);
  * - any row when the default locale has lowercase rules of its own (Turkish, Azeri, Lithuanian),
- *   and any code point the tables cannot hold (none in ICU 76): the row is lowercased whole by
+ *   and any code point the tables cannot hold (none in ICU 76; beyond the Basic Multilingual Plane
+ *   checked as met): the row is lowercased whole by
  *   UCharacter.toLowerCase(String), exactly as Spark's lower() does, then split.
  * tests/spark/test_wordcount_app.py compares the words with Python's for every code point the JVM
  * knows; tests/unit/test_word_splitter.py compares this class with Spark's lowercase followed by the
@@ -69,7 +70,6 @@ public final class Words implements UDF1<String, String[]> {
     private static final class Tables {
         static final char[] BMP = new char[0x10000];
         static final Map<Integer, String> MAPPED_TO = new HashMap<>();
-        static final int[] SPECIAL_SUPPLEMENTARY;
 
         static {
             for (int c = 0; c < 0x10000; c++) {
@@ -88,19 +88,10 @@ public final class Words implements UDF1<String, String[]> {
                     BMP[c] = inWord(lower) ? (char) lower : SEPARATOR;
                 }
             }
-            int[] special = new int[16];
-            int count = 0;
-            for (int c = 0x10000; c <= Character.MAX_CODE_POINT; c++) {
-                if (full(c, UCharacter.toLowerCase(c)) != null) {
-                    special = count == special.length ? Arrays.copyOf(special, count * 2) : special;
-                    special[count++] = c;
-                }
-            }
-            SPECIAL_SUPPLEMENTARY = Arrays.copyOf(special, count);
         }
 
         /** The root locale's lowercase of {@code c} alone when it is not the simple mapping {@code lower}. */
-        private static String full(int c, int lower) {
+        static String full(int c, int lower) {
             if (!UCharacter.hasBinaryProperty(c, UProperty.CHANGES_WHEN_LOWERCASED)) {
                 return null;
             }
@@ -186,10 +177,10 @@ public final class Words implements UDF1<String, String[]> {
                 } else if (Character.isHighSurrogate(c) && at + 1 < length
                            && Character.isLowSurrogate(text.charAt(at + 1))) {
                     int codePoint = Character.toCodePoint(c, text.charAt(at + 1));
-                    if (Arrays.binarySearch(Tables.SPECIAL_SUPPLEMENTARY, codePoint) >= 0) {
+                    int lowered = UCharacter.toLowerCase(codePoint);
+                    if (Tables.full(codePoint, lowered) != null) {  // none in ICU 76: looked up as met
                         return split(UCharacter.toLowerCase(text));
                     }
-                    int lowered = UCharacter.toLowerCase(codePoint);
                     at++;
                     if (inWord(lowered)) {
                         size += Character.toChars(lowered, word, size);
