@@ -16,7 +16,7 @@ import yaml
 
 from sparklab.config_fix import explain, validate_offline
 from sparklab.errors import BadInput
-from sparklab.shared import contract
+from sparklab.shared import contract, module_utils
 
 DEFAULT_CONFIG = "cluster.yml"
 
@@ -200,6 +200,6 @@ def detect_admin_cidrs(config: Config) -> list[str]:
         return list(config.resolved["cluster_admin_cidrs"])
     mod = schema()
     try:
-        return [mod.detect_admin_cidr()]
+        return [module_utils("admin_address").detect_admin_cidr()]
     except mod.ConfigError as exc:
         raise BadInput(str(exc)) from None

@@ -43,9 +43,10 @@ from sparklab.local_driver import PARTS_DIR, STATUS_FILE
 from sparklab.local_procs import Interrupts, driver_command, driver_env, reap, stop_tree
 from sparklab.local_sampler import LocalSampler
 from sparklab.monitor import Snapshot
-from sparklab.shared import contract
+from sparklab.shared import module_utils
 
-LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
+driver_log = module_utils("driver_log")
+LOCAL_DIR = module_utils("cluster_names").LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; no cluster
 
 
 # --------------------------------------------------------------------------- folders
@@ -72,7 +73,7 @@ def _utc(epoch: float) -> str:
 def _driver_error(log: Path, tail: int = 25) -> tuple[str, list[str]]:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     lines = text.splitlines()
-    return contract().read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
+    return driver_log.read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
 
 
 @dataclass

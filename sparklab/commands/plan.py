@@ -8,7 +8,7 @@ from sparklab import aws, costs, credentials
 from sparklab.commands.base import Context, run_playbooks
 from sparklab.config import Config
 from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from sparklab.shared import contract
+from sparklab.shared import module_utils
 from sparklab.state import ClusterState
 
 # `plan` opens the admin ports to this documentation address (RFC 5737) when cluster_admin_cidrs
@@ -33,7 +33,7 @@ def plan(ctx: Context) -> int:
         run_dir = state.new_run("plan")
         env = emu.playbook_env()
         # The emulated cluster's key pair and known_hosts stay inside this run's folder.
-        env[contract().HOME_ENV] = str(run_dir / "emulated-home")
+        env[module_utils("cluster_names").HOME_ENV] = str(run_dir / "emulated-home")
         result = run_playbooks(ctx, cfg, "plan", fake, run_dir, cfg.extravars(**extra), env=env)
         if result.canceled:
             ctx.say("plan interrupted; the emulator is discarded, nothing exists anywhere")
