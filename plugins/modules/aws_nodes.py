@@ -2,19 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import time
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.sparklab.cluster.plugins.module_utils import aws_nodes as names
-from ansible_collections.sparklab.cluster.plugins.module_utils.aws_scan import CLUSTER_TAG, ROLE_TAG
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_nodes
@@ -42,7 +29,7 @@ description:
   - Supports check mode (reports what would change, calls only DescribeInstances).
 version_added: "0.2.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   cluster:
     description: The cluster name (value of the C(sparklab:cluster) tag).
@@ -168,6 +155,20 @@ terminated:
   type: list
   elements: str
 """
+
+
+import contextlib
+import hashlib
+import json
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils import aws_nodes as names
+from ansible_collections.sparklab.cluster.plugins.module_utils.aws_scan import CLUSTER_TAG, ROLE_TAG
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
 
 LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 TERMINATE_BATCH = 100  # TerminateInstances takes up to 1000 ids; AWS recommends smaller batches

@@ -18,7 +18,7 @@ description:
   - Runs on the controller only and makes no AWS call.
 version_added: "0.1.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   detect_admin_cidr:
     description:
