@@ -90,11 +90,11 @@ def test_the_admin_address_is_asked_of_the_service_only_when_no_cidr_is_set() ->
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        empty, _ = cluster_config.validate({"cluster_name": "lab"}, environ={})
+        empty = cluster_config.validate({"cluster_name": "lab"}, environ={})[0]
         detected = admin_address.resolve_admin_cidrs(empty, url)
         assert detected["cluster_admin_cidrs_effective"] == ["198.51.100.4/32"]
         config = {"cluster_name": "lab", "cluster_admin_cidrs": ["192.0.2.0/24"]}
-        given, _ = cluster_config.validate(config, environ={})
+        given = cluster_config.validate(config, environ={})[0]
         kept = admin_address.resolve_admin_cidrs(given, "http://127.0.0.1:9/")  # no request is made
         assert kept["cluster_admin_cidrs_effective"] == ["192.0.2.0/24"]
     finally:
