@@ -1,6 +1,7 @@
 """Load ``cluster.yml`` plus ``--key value`` overrides and validate them before Ansible starts.
 
-The schema lives only in ``plugins/module_utils/cluster_config.py`` (shared with the
+The schema lives only in ``plugins/module_utils`` (``config_schema.py``, applied by ``validate`` of
+``cluster_config.py``; shared with the
 ``sparklab.cluster.cluster_config`` action that every playbook runs first); :mod:`sparklab.shared`
 imports it by file path so runner.py needs no installed collection.
 """
