@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 # Standard library only up to ensure(): help and usage errors answer before any virtualenv exists.
+from sparklab.bootstrap import ensure  # noqa: E402
 from sparklab.cli import answer_without_dependencies  # noqa: E402
-from sparklab.local_spark import first_run_extra  # noqa: E402
-from sparklab.venv_bootstrap import ensure  # noqa: E402
+from sparklab.job.local.spark import first_run_extra  # noqa: E402
 
 early = answer_without_dependencies(sys.argv[1:])
 if early is not None:

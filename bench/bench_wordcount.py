@@ -5,10 +5,10 @@ fresh JVM per run, in pairs (the order alternates inside each pair), and the med
 is reported. The baseline is the example shipped inside the pyspark package,
 ``pyspark/examples/src/main/python/wordcount.py`` (split on spaces, Python RDD, collect and print
 every count). sparklab's application writes every count as CSV to a folder, as ``--local`` does,
-and runs with the start-up options of :mod:`sparklab.spark_tuning`, class archive included, as a
+and runs with the start-up options of :mod:`sparklab.job.tuning`, class archive included, as a
 user's second and later ``--local`` runs do; the archive is made first when this machine has none
 (as a first run does; its cost is printed), and with the word splitter's jar
-(:mod:`sparklab.word_splitter`, built with this machine's javac when missing). It is also run with
+(:mod:`sparklab.job.splitter`, built with this machine's javac when missing). It is also run with
 the regular expression instead of the jar, without the archive, and with exactly the example's
 options, so what each part gains is shown apart; every variant must give the same totals and top.
 
@@ -41,16 +41,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sparklab import spark_tuning, word_splitter  # noqa: E402
-from sparklab.jobs import parse_driver_log  # noqa: E402
-from sparklab.wordcount_app import parse_size  # noqa: E402
+from sparklab.job import splitter as word_splitter  # noqa: E402
+from sparklab.job import tuning as spark_tuning  # noqa: E402
+from sparklab.job.runs import parse_driver_log  # noqa: E402
+from sparklab.job.wordcount_app import parse_size  # noqa: E402
 
 CORES = 2
 TEXT_ROOTS = ("/usr/share/man", "/usr/share/doc")
 # What both programs get: the master, no UI, no progress bar, the same driver memory.
 COMMON_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                "spark.driver.memory": "2g"}
-APP = REPO / "sparklab" / "wordcount_app.py"
+APP = REPO / "sparklab" / "job" / "wordcount_app.py"
 
 
 def text_files() -> list[Path]:

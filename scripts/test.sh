@@ -62,7 +62,7 @@ install_system_packages() {
   local missing=()
   command -v docker >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-  # A JDK: Spark's Java, and javac for the WordCount's word splitter (sparklab/jvm/Words.java).
+  # A JDK: Spark's Java, and javac for the WordCount's word splitter (sparklab/job/jvm/Words.java).
   command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
@@ -135,7 +135,8 @@ run_pytest() {
   local xml=$WORK/pytest.xml
   # loadfile: every test of a module on one worker, in order (module fixtures such as the cluster
   # harness carry state from one test to the next; xdist 3.8 with pytest 9.2 ignored xdist_group).
-  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --junitxml="$xml" tests
+  # --durations: the slowest tests, printed on every run so the test time is watched where it grows.
+  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --durations=25 --junitxml="$xml" tests
   local rc=$?
   if [[ -f $xml ]]; then
     read -r PYTEST_PASSED PYTEST_FAILED PYTEST_SKIPPED < <(python3 - "$xml" <<'PY'

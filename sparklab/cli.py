@@ -2,7 +2,7 @@
 
 Standard library only at import time: ``--help`` and usage errors need no third-party package.
 The verbs are data in :mod:`sparklab.commands`; their code is imported only when one runs.
-Exit codes come with the errors (:mod:`sparklab.errors`): 0 success, 1 a run failed,
+Exit codes come with the errors (:mod:`sparklab.core.errors`): 0 success, 1 a run failed,
 2 bad input (nothing was started), 130 interrupted.
 """
 
@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from sparklab.commands import VERBS, Verb
-from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, SparklabError
-from sparklab.shared import contract
+from sparklab.core.contract import contract
+from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, SparklabError
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -170,14 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         args, overrides = parse(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    from sparklab import signals
     from sparklab.commands.base import Context
+    from sparklab.core import signals
 
     signals.install()  # SIGHUP/SIGTERM unwind through the verbs' cleanup
 
     run = verb_named(args.verb).load()
     try:
-        from sparklab.state import check_home, sparklab_home
+        from sparklab.core.state import check_home, sparklab_home
 
         check_home(sparklab_home())  # a bad SPARKLAB_HOME is one line before anything starts
         return run(Context(args=args, overrides=overrides))

@@ -15,7 +15,7 @@ description:
     sections, whether or not a C(when) will skip them. Not counted are C(rescue) tasks (they run
     only after a failure), handlers, the argument-validation task Ansible adds to each role, and the
     implicit C(meta) tasks Ansible adds. Fact gathering is counted as one task when the play gathers.
-  - "runner.py reads the line from the ansible-runner event stream (C(sparklab/progress.py))."
+  - "runner.py reads the line from the ansible-runner event stream (C(sparklab/cluster/progress.py))."
 requirements:
   - enable in the callbacks_enabled setting
 """

@@ -1,7 +1,7 @@
 """The one scanner of a sparklab cluster's AWS resources (tag names, resource table, bucket name).
 
 Used by the ``aws_cluster_scan`` module (owner check before provisioning, audit after teardown) and
-by ``sparklab/aws.py`` (``status``, ``plan``, the summary after ``down`` or Ctrl-C), so both see the
+by ``sparklab/cluster/aws.py`` (``status``, ``plan``, the summary after ``down`` or Ctrl-C), so both see the
 same inventory. It only reads; it takes boto3 clients and imports nothing of Ansible, so the front
 end loads it by file path without an installed collection.
 

@@ -4,7 +4,7 @@ Every cluster-wide input is a ``cluster_*`` variable, listed once in ``config_sc
 fills the defaults, reads strings from ``-e key=value`` as the keys' types, applies the checks,
 adds the derived values the roles read (state folders, the job's shared names) and warns about
 risky settings. It is pure Python with no Ansible import, so that runner.py can load it by file
-path (``sparklab/shared.py``) and validate a configuration before Ansible starts.
+path (``sparklab/core/contract.py``) and validate a configuration before Ansible starts.
 
 ``validate(config)`` returns ``(resolved, warnings)`` or raises ``ConfigError`` whose message is
 a single line naming the key and the fix.

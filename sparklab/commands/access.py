@@ -8,11 +8,11 @@ import socket
 import urllib.error
 import urllib.request
 
-from sparklab import aws
+from sparklab.cluster import aws
 from sparklab.commands.base import Context, refuse_under_emulator, resolve_credentials, user_target
-from sparklab.config import Config
-from sparklab.errors import EXIT_FAILED, EXIT_OK, BadInput, RunFailed
-from sparklab.state import ClusterState
+from sparklab.config.load import Config
+from sparklab.core.errors import EXIT_FAILED, EXIT_OK, BadInput, RunFailed
+from sparklab.core.state import ClusterState
 
 SSH_PORT = 22
 SSH_CONNECT_TIMEOUT = 10  # seconds; ssh's own default waits for the kernel (about two minutes)

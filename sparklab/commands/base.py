@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab import aws, bridge, costs, credentials
-from sparklab import settle as settle_mod
-from sparklab.config import Config, load
-from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
-from sparklab.interrupts import Interrupts
-from sparklab.progress import Progress
-from sparklab.progress_display import make_progress
+from sparklab.cluster import aws, bridge, costs, credentials
+from sparklab.cluster import settle as settle_mod
+from sparklab.cluster.display import make_progress
+from sparklab.cluster.interrupts import Interrupts
+from sparklab.cluster.progress import Progress
+from sparklab.config.load import Config, load
+from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
 
 # Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting, retrying and an
 # add-on's version, which cannot point the run at other resources (a cluster name, a region, a CIDR,
@@ -163,7 +163,7 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
                       settle: bool = False) -> aws.Inventory | None:
     """Print what exists for the cluster (by tag), its cost per hour and expiry; None if unknown.
 
-    ``settle``: after an interrupted run, scan until AWS stops changing (:mod:`sparklab.settle`).
+    ``settle``: after an interrupted run, scan until AWS stops changing (:mod:`sparklab.cluster.settle`).
     """
     if settle:
         ctx.say(f"listing what exists once AWS stops changing (scans {settle_mod.PAUSE_SECONDS:g} s apart)")

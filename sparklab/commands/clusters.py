@@ -2,7 +2,7 @@
 
 Like ``eksctl get cluster``: one row per cluster with its creator, node count, expiry and cost per
 hour. Clusters are found by the ``sparklab:cluster`` tag (one DescribeTags call per region), then
-each is read by the one scanner (:func:`sparklab.aws.scan`). Works without ``cluster.yml``: the
+each is read by the one scanner (:func:`sparklab.cluster.aws.scan`). Works without ``cluster.yml``: the
 region is the configured one (``--aws-region`` or ``cluster.yml``), else the default.
 """
 
@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sparklab import aws, costs
+from sparklab.cluster import aws, costs
 from sparklab.commands.base import Context, resolve_credentials
 from sparklab.commands.status import time_left
-from sparklab.config import DEFAULT_CONFIG, Config, load, parse_overrides
-from sparklab.errors import EXIT_FAILED, EXIT_OK, RunFailed
+from sparklab.config.load import DEFAULT_CONFIG, Config, load, parse_overrides
+from sparklab.core.errors import EXIT_FAILED, EXIT_OK, RunFailed
 
 # Stands in for cluster_name when no configuration names a cluster: `list` reads only the region.
 PLACEHOLDER_NAME = "sparklab-list"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import getpass
 import sys
 
-from sparklab import aws, lock
+from sparklab.cluster import aws
 from sparklab.commands.base import Context, describe_existing, resolve_credentials, run_playbooks, user_target
-from sparklab.config import Config
-from sparklab.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
-from sparklab.state import ClusterState
+from sparklab.config.load import Config
+from sparklab.core import lock
+from sparklab.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
+from sparklab.core.state import ClusterState
 
 
 def preview(ctx: Context, cfg: Config, target: aws.Target) -> None:

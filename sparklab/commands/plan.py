@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparklab import aws, costs, credentials
+from sparklab.cluster import aws, costs, credentials
 from sparklab.commands.base import Context, run_playbooks
-from sparklab.config import Config
-from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from sparklab.shared import module_utils
-from sparklab.state import ClusterState
+from sparklab.config.load import Config
+from sparklab.core.contract import module_utils
+from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sparklab.core.state import ClusterState
 
 # `plan` opens the admin ports to this documentation address (RFC 5737) when cluster_admin_cidrs
 # is empty: detecting the caller's address would need the internet, and plan runs offline.
@@ -20,7 +20,7 @@ PLAN_EXTRAVARS = {"aws_instances_wait_for_ssh": False}
 
 
 def plan(ctx: Context) -> int:
-    from sparklab.emulator import Emulator
+    from sparklab.cluster.emulator import Emulator
 
     cfg = ctx.config()
     state = ClusterState.for_cluster(cfg.name)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparklab import report as report_mod
 from sparklab.commands.base import Context
-from sparklab.errors import EXIT_OK, BadInput, RunFailed
-from sparklab.jobs import RUN_ID_PATTERN
-from sparklab.state import ClusterState
+from sparklab.core.errors import EXIT_OK, BadInput, RunFailed
+from sparklab.core.state import ClusterState
+from sparklab.job import report as report_mod
+from sparklab.job.runs import RUN_ID_PATTERN
 
 
 def job_runs(state: ClusterState) -> list[Path]:
@@ -20,7 +20,7 @@ def job_runs(state: ClusterState) -> list[Path]:
 
 def report(ctx: Context) -> int:
     if ctx.args.local:
-        from sparklab import local
+        from sparklab.job.local import run as local
 
         return local.report_local(ctx.args.run, ctx.say)
     cfg = ctx.config()

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sparklab import aws, costs
+from sparklab.cluster import aws, costs
 from sparklab.commands.base import Context, resolve_credentials, user_target
-from sparklab.errors import EXIT_OK, RunFailed
-from sparklab.state import ClusterState
+from sparklab.core.errors import EXIT_OK, RunFailed
+from sparklab.core.state import ClusterState
 
 
 def status(ctx: Context) -> int:

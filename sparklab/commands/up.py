@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from sparklab import aws, lock
+from sparklab.cluster import aws
 from sparklab.commands.base import (
     Context,
     describe_existing,
@@ -15,9 +15,10 @@ from sparklab.commands.base import (
     run_playbooks,
     user_target,
 )
-from sparklab.config import Config, detect_admin_cidrs
-from sparklab.errors import EXIT_FAILED, EXIT_OK
-from sparklab.state import ClusterState
+from sparklab.config.load import Config, detect_admin_cidrs
+from sparklab.core import lock
+from sparklab.core.errors import EXIT_FAILED, EXIT_OK
+from sparklab.core.state import ClusterState
 
 
 def provision(ctx: Context) -> int:

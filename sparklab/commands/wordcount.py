@@ -1,8 +1,8 @@
 """``wordcount``: inputs -> presigned URLs, the wordcount playbook while the metrics API is sampled,
 then the merged counts and the report.
 
-Inputs become presigned URLs in :mod:`sparklab.jobs`; :class:`sparklab.monitor.Sampler` samples
-the metrics API during the run; :mod:`sparklab.report` renders the result. Everything lands in
+Inputs become presigned URLs in :mod:`sparklab.job.runs`; :class:`sparklab.job.monitor.Sampler` samples
+the metrics API during the run; :mod:`sparklab.job.report` renders the result. Everything lands in
 ``$SPARKLAB_HOME/<cluster>/runs/<run-id>/``, which is also the run's ansible-runner folder.
 """
 
@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sparklab import aws, jobs, live, lock, report
-from sparklab.aws import Target
+from sparklab.cluster import aws
+from sparklab.cluster.aws import Target
 from sparklab.commands.base import Context, resolve_credentials, run_playbooks, user_target
-from sparklab.config import Config
-from sparklab.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, RunFailed
-from sparklab.state import ClusterState
+from sparklab.config.load import Config
+from sparklab.core import lock
+from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, RunFailed
+from sparklab.core.state import ClusterState
+from sparklab.job import report
+from sparklab.job import runs as jobs
+from sparklab.job.live import view as live
 
 
 def aws_account(cfg: Config) -> str:
@@ -41,7 +45,7 @@ def note_spark_ui(run_dir: Path, url: str) -> None:
 
 
 def local_wordcount(ctx: Context) -> int:
-    from sparklab import local
+    from sparklab.job.local import run as local
 
     return local.run_local(local.LocalRun(list(ctx.args.input), ctx.args.generate or "", ctx.args.top,
                                           ctx.args.plain), ctx.say, ctx.out)
@@ -49,7 +53,7 @@ def local_wordcount(ctx: Context) -> int:
 
 def splitter_jar(ctx: Context) -> str:
     """The word splitter's jar (built with the local JDK when missing); "" without a JDK, said once."""
-    from sparklab import word_splitter
+    from sparklab.job import splitter as word_splitter
 
     try:
         return str(word_splitter.words_jar(say=ctx.say))

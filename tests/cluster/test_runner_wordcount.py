@@ -25,7 +25,7 @@ from cluster_fixtures import api_server, seed_after_addons, write_kubeconfig
 from models import SparkOperatorModel
 from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox, base_env
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 pytestmark = pytest.mark.xdist_group("cluster-harness")
 

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _credentials_present() -> bool:
     try:
-        from sparklab import credentials
+        from sparklab.cluster import credentials
 
         credentials.resolve()
         return True
@@ -73,7 +73,7 @@ def test_up_wordcount_down_on_real_aws(tmp_path: Path) -> None:
         pytest.skip("no AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
     from kubernetes import client, config
 
-    from sparklab import aws
+    from sparklab.cluster import aws
 
     cluster = os.environ.get("SPARKLAB_E2E_CLUSTER", f"e2e-{int(time.time()) % 100000}")
     region = os.environ.get("SPARKLAB_E2E_REGION", "eu-west-1")

@@ -15,7 +15,7 @@ import pytest
 from awslab import REGION, ROOT, VENV_BIN, AwsLab
 from local_services import ONE_OF_EACH_KIND, TAGGED_EC2, tagged_ec2_items
 
-from sparklab import aws as front_end_scanner
+from sparklab.cluster import aws as front_end_scanner
 
 pytestmark = pytest.mark.xdist_group("emulator-safety")
 

@@ -13,7 +13,7 @@ import pytest
 from awslab import REGION, AwsLab
 from botocore.exceptions import ClientError
 
-from sparklab import jobs
+from sparklab.job import runs as jobs
 
 pytestmark = pytest.mark.xdist_group("emulator-neighbour")
 

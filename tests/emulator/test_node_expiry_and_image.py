@@ -74,7 +74,7 @@ def _seed_image(aws: AwsLab, ami_id: str, root_device: str, owner: str) -> str:
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.amis import Ami
 
-    from sparklab.emulator import ACCOUNT_ID
+    from sparklab.cluster.emulator import ACCOUNT_ID
 
     backend = ec2_backends[ACCOUNT_ID][REGION]
     backend.amis[ami_id] = Ami(

@@ -16,7 +16,7 @@ import boto3
 from local_services import checkip_service, tagged_resources
 from strict_proxy import StrictProxy
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 

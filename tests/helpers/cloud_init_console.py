@@ -13,7 +13,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from sparklab.shared import module_utils
+from sparklab.core.contract import module_utils
 
 host_keys = module_utils("host_keys")
 

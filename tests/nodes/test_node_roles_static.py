@@ -33,7 +33,7 @@ def test_node_role_readme_says_what_only_a_real_host_exercises(role: str) -> Non
 
 
 def _schema_kubernetes_version() -> str:
-    from sparklab.config import schema
+    from sparklab.config.load import schema
 
     resolved, _ = schema().validate({"cluster_name": "pins"}, environ={"SPARKLAB_HOME": "/nonexistent"})
     return resolved["cluster_kubernetes_version"]

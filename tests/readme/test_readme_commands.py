@@ -49,7 +49,7 @@ import readme_commands as readme
 from fresh_clone import fresh_clone, plain_python, user_env
 from seeded_cluster import CALLER_ARN, seed_cluster
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import pytest
 from local_services import checkip_service
 from runner_sandbox import CALLER_ADDRESS, FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox, base_env
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pytest
 from runner_sandbox import RUNNER, Sandbox
 from terminal import SIZE_VARIABLES, Terminal
 
-from sparklab.progress_display import PlainProgress
+from sparklab.cluster.display import PlainProgress
 
 CLOCK = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 TASK_LINE = re.compile(r"^\[\s*[\d:]+s?\] provision \| task (\d+) of (\d+) \| (.+): "

@@ -22,11 +22,12 @@ import pytest
 from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox
 from seeded_cluster import SeededCluster, seed_cluster
 
-from sparklab import aws, cli
+from sparklab import cli
+from sparklab.cluster import aws
+from sparklab.cluster.emulator import Emulator, free_port
 from sparklab.commands import access
 from sparklab.commands.base import Context
-from sparklab.emulator import Emulator, free_port
-from sparklab.errors import RunFailed
+from sparklab.core.errors import RunFailed
 
 RECORDER = Path(__file__).resolve().parents[1] / "helpers" / "connect_recorder"
 FAKE_SSH = "#!/bin/sh\necho \"$@\" >> {log}\nexit 0\n"

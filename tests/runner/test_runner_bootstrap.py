@@ -217,8 +217,8 @@ def test_first_cluster_command_never_installs_local_spark(tmp_path: Path) -> Non
 LOCAL_INSTALL = """
 import sys
 from pathlib import Path
-from sparklab import local_spark
-from sparklab.errors import BadInput
+from sparklab.job.local import spark as local_spark
+from sparklab.core.errors import BadInput
 local_spark.MODULES = ("sparklab_probe",)
 try:
     print("installed" if local_spark.ensure_installed(Path(sys.argv[1])) else "present")

@@ -17,7 +17,7 @@ from runner_sandbox import REGION, RUNNER, Sandbox
 from seeded_cluster import CALLER_ARN, SeededCluster, seed_cluster
 from terminal import Terminal
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from runner_sandbox import REGION, RUNNER, Sandbox
 from seeded_cluster import SeededCluster, seed_cluster
 from terminal import Terminal
 
-from sparklab.emulator import Emulator
+from sparklab.cluster.emulator import Emulator
 
 OTHER_REGION = "us-east-1"
 SERIAL = itertools.count(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from runner_sandbox import Sandbox
 
-from sparklab.state import ClusterState, rotate_runs
+from sparklab.core.state import ClusterState, rotate_runs
 
 
 def _job_run(run_dir: Path, word: str = "spark") -> None:

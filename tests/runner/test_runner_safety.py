@@ -23,7 +23,7 @@ NO_SSH = ("-e", "aws_instances_wait_for_ssh=false")
 
 def _hold_lock(sandbox: Sandbox, cluster: str, verb: str) -> subprocess.Popen[str]:
     """Another process that takes the cluster's lock the way runner.py does, then waits."""
-    code = ("import sys, time; from sparklab.lock import hold; "
+    code = ("import sys, time; from sparklab.core.lock import hold; "
             f"hold({cluster!r}, {verb!r}); print('held', flush=True); time.sleep(600)")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=sandbox.env,
                             stdout=subprocess.PIPE, text=True)
@@ -164,8 +164,8 @@ def test_report_accepts_only_run_ids(offline: Sandbox) -> None:
 
 def test_lock_file_is_not_followed_through_a_symlink(tmp_path: Path) -> None:
     """A lock path that is a symlink is refused in one line (O_NOFOLLOW): nothing is written through it."""
-    from sparklab import lock
-    from sparklab.errors import BadInput
+    from sparklab.core import lock
+    from sparklab.core.errors import BadInput
 
     target = tmp_path / "elsewhere"
     target.write_text("keep")

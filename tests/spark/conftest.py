@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def words_jar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The JVM word splitter's jar, built from source with this machine's javac (a fresh cache)."""
-    from sparklab import word_splitter
+    from sparklab.job import splitter as word_splitter
 
     cache = tmp_path_factory.mktemp("cache")
     return word_splitter.words_jar({**os.environ, "XDG_CACHE_HOME": str(cache)})

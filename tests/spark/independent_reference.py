@@ -2,7 +2,7 @@
 
 It walks the lowercased text one code point at a time and asks ``unicodedata.category`` whether
 the code point is a letter (``L*``), a mark (``M*``) or a number (``N*``), as the "Word rule" of
-docs/wordcount-and-report.md states it. It shares nothing with ``sparklab.wordcount_app`` (no
+docs/wordcount-and-report.md states it. It shares nothing with ``sparklab.job.wordcount_app`` (no
 ``WORD_CATEGORIES``, no regular expression), so a wrong rule in the application cannot be wrong
 here in the same way.
 """

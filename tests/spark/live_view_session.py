@@ -1,10 +1,11 @@
 """What ``runner.py wordcount`` shows beside the playbook, run in a terminal by test_live_view.py.
 
-Starts the stand-in of tests/spark/metrics_standin.py, then the same :class:`sparklab.live.ClusterWatch`
-and :class:`sparklab.live.LiveProgress` that the wordcount verb uses, on this process's terminal.
-The playbook's events are fed to the progress as ansible-runner would: a task start, and at the
-end either nothing (completed) or the failure that the collect step raises (reason and driver-log
-tail). Usage: ``python live_view_session.py <folder> completed|failed [--plain]``.
+Starts the stand-in of tests/spark/metrics_standin.py, then the same
+:class:`sparklab.job.live.view.ClusterWatch` and :class:`sparklab.job.live.view.LiveProgress` that
+the wordcount verb uses, on this process's terminal. The playbook's events are fed to the progress
+as ansible-runner would: a task start, and at the end either nothing (completed) or the failure that
+the collect step raises (reason and driver-log tail). Usage: ``python live_view_session.py <folder>
+completed|failed [--plain]``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import metrics_standin as standin  # noqa: E402
 
-from sparklab.live import ClusterWatch, LiveProgress, make_live_view  # noqa: E402
+from sparklab.job.live.view import ClusterWatch, LiveProgress, make_live_view  # noqa: E402
 
 FAILURE = ("WordCount wordcount-20261127-090000-ab12 ended in state FAILED. Reason: driver container "
            "failed with ExitCode: 1, Reason: Error | Last lines of the driver log: "

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from moto import mock_aws
 
-from sparklab import jobs
-from sparklab.wordcount_app import parse_size, result_line
+from sparklab.job import runs as jobs
+from sparklab.job.wordcount_app import parse_size, result_line
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from wordcount_corpus import HANDWRITTEN, REPO
 
-from sparklab import word_splitter
+from sparklab.job import splitter as word_splitter
 
 pytestmark = pytest.mark.slow
 

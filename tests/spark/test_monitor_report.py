@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from metrics_standin import APP, NAMESPACE, TOKEN, timeline
 
-from sparklab import jobs, report
-from sparklab.monitor import (
+from sparklab.job import report
+from sparklab.job import runs as jobs
+from sparklab.job.monitor import (
     APP_LABEL,
     Sampler,
     parse_cpu,

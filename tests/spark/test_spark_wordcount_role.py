@@ -103,7 +103,7 @@ def test_rendered_sparkapplication_validates_against_the_operator_schema(tmp_pat
     configmap = yaml.safe_load((run_dir / "configmap.yaml").read_text())
     assert configmap["metadata"]["name"] == mount["name"]
     shipped = configmap["data"]["wordcount_app.py"]
-    assert shipped == (REPO / "sparklab" / "wordcount_app.py").read_text()
+    assert shipped == (REPO / "sparklab" / "job" / "wordcount_app.py").read_text()
     assert not re.search(r"^\s*(from|import) sparklab", shipped, re.MULTILINE)
     assert oct((run_dir / "sparkapplication.yaml").stat().st_mode & 0o777) == "0o600"
 

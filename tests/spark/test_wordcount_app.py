@@ -15,8 +15,8 @@ import pytest
 from pyspark.sql import functions as F
 from wordcount_corpus import HANDWRITTEN, HANDWRITTEN_COUNTS_BY_HAND, REPO
 
-from sparklab import jobs
-from sparklab import wordcount_app as app
+from sparklab.job import runs as jobs
+from sparklab.job import wordcount_app as app
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ JAVA_UNICODE = {17: (13, 0), 19: (14, 0), 20: (15, 0), 21: (15, 0), 22: (15, 1),
 
 @pytest.mark.parametrize("splitter", ["regex", "jvm"])
 def test_word_rule_in_the_jvm_equals_python_for_every_code_point_both_unicode_databases_know(spark, splitter):
-    """Both splitters in the JVM (the regular expression, sparklab/jvm/Words.java) against Python."""
+    """Both splitters in the JVM (the regular expression, sparklab/job/jvm/Words.java) against Python."""
     if splitter == "jvm":
         assert app.use_jvm_splitter(spark) == "jvm"  # the session has the jar (conftest.py)
     universe = [
@@ -162,7 +162,7 @@ def test_url_input_without_range_support_is_read_whole(spark, file_server):
 
 
 def test_local_file_goes_through_the_bucket_and_counts_come_back_as_csv(spark, tmp_path, monkeypatch):
-    from sparklab.emulator import Emulator
+    from sparklab.cluster.emulator import Emulator
 
     with Emulator(regions=("eu-west-1",)) as emulator:
         for key, value in emulator.client_env().items():

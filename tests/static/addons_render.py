@@ -154,7 +154,7 @@ def path_in_reference(path: tuple[str, ...], reference: Mapping[str, Any]) -> bo
 
 def cluster_variables(state_home: Path, **overrides: Any) -> dict[str, Any]:
     """Every cluster_* variable as the cluster_config action returns it (schema defaults + overrides)."""
-    from sparklab.config import schema
+    from sparklab.config.load import schema
 
     resolved, _ = schema().validate(
         {"cluster_name": "static-test", **overrides}, environ={"SPARKLAB_HOME": str(state_home)}

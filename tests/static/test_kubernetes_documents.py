@@ -30,7 +30,7 @@ from kube_yaml import (
     require_type_meta_in_every_chunk,
 )
 
-from sparklab import word_splitter
+from sparklab.job import splitter as word_splitter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ KUBERNETES_TEMPLATES = {
 
 
 def _cluster_variables(home: Path) -> dict:
-    from sparklab.config import schema
+    from sparklab.config.load import schema
 
     resolved, _ = schema().validate({"cluster_name": "documents-test"}, environ={"SPARKLAB_HOME": str(home)})
     return resolved

@@ -77,7 +77,7 @@ def _tasks(tasks: list[dict] | None) -> Iterator[dict]:
 
 
 def _context(tmp_path: Path) -> dict[str, Any]:
-    from sparklab.config import schema
+    from sparklab.config.load import schema
 
     cluster, _ = schema().validate({"cluster_name": "anatomy"}, environ={"SPARKLAB_HOME": str(tmp_path)})
     variables: dict[str, Any] = dict(cluster)

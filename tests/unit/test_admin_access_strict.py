@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from collection_finder import ensure_checkout_collections
 
-from sparklab.config import load, schema
-from sparklab.errors import BadInput
+from sparklab.config.load import load, schema
+from sparklab.core.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]
 

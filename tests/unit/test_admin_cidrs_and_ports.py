@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sparklab.config import schema
-from sparklab.shared import module_utils
+from sparklab.config.load import schema
+from sparklab.core.contract import module_utils
 
 cc = schema()  # plugins/module_utils/cluster_config.py
 checks = module_utils("config_checks")  # the rule of the keys and of the security-group role

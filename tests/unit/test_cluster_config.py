@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sparklab.config import schema
-from sparklab.shared import module_utils
+from sparklab.config.load import schema
+from sparklab.core.contract import module_utils
 
 ROOT = Path(__file__).resolve().parents[2]
 cc = schema()  # plugins/module_utils/cluster_config.py, loaded as runner.py loads it

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sparklab.config import load, schema
-from sparklab.config_fix import known_regions
-from sparklab.errors import BadInput
+from sparklab.config.explain import known_regions
+from sparklab.config.load import load, schema
+from sparklab.core.errors import BadInput
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +98,7 @@ def test_a_missing_name_keeps_the_schema_fix(tmp_path: Path) -> None:
 
 def test_the_local_runs_folder_is_no_cluster_name(tmp_path: Path) -> None:
     """`wordcount --local` keeps its runs in $SPARKLAB_HOME/local/: no cluster may be called that."""
-    from sparklab import local
+    from sparklab.job.local import run as local
 
     message = _error(None, ["--name", local.LOCAL_DIR], tmp_path)
     assert message.startswith("cluster_name: 'local' is reserved")

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from sparklab.credentials import CredentialEndpoint, Resolved
+from sparklab.cluster.credentials import CredentialEndpoint, Resolved
 
 CREDS = Resolved("AKIDEXAMPLE", "secret-example", None, "test")
 

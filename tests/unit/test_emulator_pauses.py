@@ -14,7 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from sparklab.emulator import SITE_DIR
+from sparklab.cluster.emulator import SITE_DIR
 
 # Located by path: importing ansible_collections here would fix that package to site-packages in
 # this process, and later in-process renders could no longer find sparklab.cluster.

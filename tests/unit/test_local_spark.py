@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sparklab import local_spark
+from sparklab.job.local import spark as local_spark
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ MAX_LINES = 300
 # The WordCount application is shipped to the driver pod as one file (the ConfigMap key the role
 # mounts, roles/spark_wordcount/files/wordcount_app.py): it runs there alone, so it cannot be split
 # into modules that import each other.
-EXEMPT = {"sparklab/wordcount_app.py": "shipped alone into the Spark driver pod"}
+EXEMPT = {"sparklab/job/wordcount_app.py": "shipped alone into the Spark driver pod"}
 
 
 def line_count(path: Path) -> int:

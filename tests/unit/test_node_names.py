@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparklab.shared import module_utils
+from sparklab.core.contract import module_utils
 
 names = module_utils("aws_nodes")  # by file path, as runner.py loads the collection's module_utils
 

@@ -180,7 +180,77 @@ def test_no_private_name_crosses_sparklab_modules() -> None:
 
 def test_errors_module_imports_nothing_of_sparklab() -> None:
     graph = import_graph(REPO / "sparklab")
-    assert graph["sparklab.errors"] == set()
+    assert graph["sparklab.core.errors"] == set()
+    assert graph["sparklab.bootstrap"] == set()
+
+
+# The subpackages of ``sparklab`` and what each may import (sparklab/__init__.py says why).
+# ``bootstrap`` and ``core`` are the base: standard library and each other only.
+LAYERS: dict[str, set[str]] = {
+    "bootstrap": set(),
+    "core": {"core"},
+    "config": {"core", "config"},
+    "cluster": {"core", "config", "cluster", "bootstrap"},
+    "job": {"core", "config", "job", "bootstrap"},
+    "cli": {"core", "commands"},
+    "commands": {"bootstrap", "core", "config", "cluster", "job", "commands"},
+}
+# The one module of the cluster side that the job side may use: the playbook events that the
+# live view shows while the job's playbook runs.
+CLUSTER_API_FOR_JOBS = {"sparklab.cluster.progress"}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def direction_violations(root: Path, layers: dict[str, set[str]],
+                         exceptions: dict[str, set[str]]) -> list[str]:
+    """Every import that goes against ``layers``: ``importer -> imported``.
+
+    ``exceptions`` maps a layer to the modules of other layers it may import besides its own list.
+    A module outside every layer (other than the package's ``__init__``) is itself a violation."""
+    modules = package_modules(root)
+    found = []
+    for name, path in modules.items():
+        layer = layer_of(name)
+        if not layer:
+            continue
+        if layer not in layers:
+            found.append(f"{name} belongs to no layer")
+            continue
+        for imp in imports_of(name, path, modules):
+            target = layer_of(imp.module)
+            if (target == layer or target in layers[layer] or not target
+                    or imp.module in exceptions.get(layer, set())):
+                continue
+            found.append(f"{name} -> {imp.module}")
+    return sorted(set(found))
+
+
+def test_direction_finder_reports_an_import_against_the_layers(tmp_path: Path) -> None:
+    pkg = write_package(tmp_path / "pkg", {
+        "__init__.py": "",
+        "core/__init__.py": "", "core/errors.py": "",
+        "side/__init__.py": "", "side/a.py": "from pkg.core import errors\n", "side/api.py": "",
+        "other/__init__.py": "",
+        "other/b.py": "def f():\n    from pkg.side import a\n    from pkg.side.api import x\n",
+        "stray.py": "",
+    })
+    layers = {"core": {"core"}, "side": {"core"}, "other": {"core"}}
+    assert direction_violations(pkg, layers, {"other": {"pkg.side.api"}}) == [
+        "pkg.other.b -> pkg.side.a", "pkg.stray belongs to no layer"]
+
+
+def test_sparklab_subpackages_import_only_in_the_directions_of_the_architecture() -> None:
+    """The job side never reaches into the cluster side (beyond its progress events), nothing below
+    the command line imports ``commands``, and ``core`` imports nothing else of sparklab."""
+    modules = package_modules(REPO / "sparklab")
+    assert {layer_of(name) for name in modules} >= {"core", "config", "cluster", "job", "commands"}
+    assert direction_violations(REPO / "sparklab", LAYERS, {"job": CLUSTER_API_FOR_JOBS}) == []
+    top_level = sorted(p.name for p in (REPO / "sparklab").glob("*.py"))
+    assert top_level == ["__init__.py", "bootstrap.py", "cli.py"]  # everything else lives in a subpackage
 
 
 def test_third_party_finder_reports_module_level_imports(tmp_path: Path) -> None:
@@ -190,7 +260,8 @@ def test_third_party_finder_reports_module_level_imports(tmp_path: Path) -> None
     assert third_party_imports(path, "pkg") == ["yaml", "rich.console"]
 
 
-PARSER_PATH = ("sparklab/cli.py", "sparklab/commands/__init__.py", "sparklab/errors.py", "sparklab/shared.py")
+PARSER_PATH = ("sparklab/cli.py", "sparklab/commands/__init__.py", "sparklab/core/errors.py",
+               "sparklab/core/contract.py")
 
 
 @pytest.mark.parametrize("module", PARSER_PATH)

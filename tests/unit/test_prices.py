@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sparklab import costs
-from sparklab.config import schema
+from sparklab.cluster import costs
+from sparklab.config.load import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = Path(sys.executable).parent / "ansible"

@@ -3,8 +3,8 @@ scan against moto is exercised by tests/runner/test_runner_safety.py)."""
 
 from __future__ import annotations
 
-from sparklab import aws
-from sparklab.settle import settled_scan
+from sparklab.cluster import aws
+from sparklab.cluster.settle import settled_scan
 
 
 def _inv(*ids: str) -> aws.Inventory:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from local_play import run_local_play
 
-from sparklab import jobs
-from sparklab.shared import contract, module_utils
-from sparklab.state import ClusterState, sparklab_home
+from sparklab.core.contract import contract, module_utils
+from sparklab.core.state import ClusterState, sparklab_home
+from sparklab.job import runs as jobs
 
 REPO = Path(__file__).resolve().parents[2]
 cc = contract()
@@ -25,7 +25,7 @@ names = module_utils("cluster_names")
 driver_log = module_utils("driver_log")
 # The WordCount application runs alone in the Spark driver pod, so it cannot import the contract:
 # its two copies (the module and the file the role ships) must carry the same prefixes.
-APP_COPIES = (REPO / "sparklab" / "wordcount_app.py",
+APP_COPIES = (REPO / "sparklab" / "job" / "wordcount_app.py",
               REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py")
 SHARED_LITERALS = ("SPARKLAB_HOME", "~/.sparklab", ".sparklab", "runs", "wordcount-", "SPARKLAB_RESULT",
                    "SPARKLAB_ERROR")

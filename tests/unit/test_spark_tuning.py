@@ -1,4 +1,4 @@
-"""The local job's JVM settings and its class-data-sharing archive (sparklab/spark_tuning.py).
+"""The local job's JVM settings and its class-data-sharing archive (sparklab/job/tuning.py).
 
 The archive's name follows the Java runtime and Spark's jars; a JVM writes a new one to a partial
 file of its owner process, which is published only after a clean exit; stale archives and the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sparklab import spark_tuning
+from sparklab.job import tuning as spark_tuning
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from runner_sandbox import Sandbox, base_env
 
-from sparklab.config import MAX_CONFIG_BYTES, load_file
-from sparklab.errors import BadInput
-from sparklab.state import ClusterState
+from sparklab.config.load import MAX_CONFIG_BYTES, load_file
+from sparklab.core.errors import BadInput
+from sparklab.core.state import ClusterState
 
 
 def _mode(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""The word splitter's jar: built from sparklab/jvm/Words.java by this machine's real javac."""
+"""The word splitter's jar: built from sparklab/job/jvm/Words.java by this machine's real javac."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sparklab import word_splitter
+from sparklab.job import splitter as word_splitter
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:

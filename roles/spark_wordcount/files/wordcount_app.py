@@ -13,7 +13,7 @@ The word rule (the same everywhere in sparklab)
 The rule is defined once, by ``WORD_CATEGORIES``. From it come the Java regular expression that
 Spark evaluates in the JVM (``JAVA_WORD_PATTERN``) and the plain-Python reference
 (``reference_words``) that the tests compare Spark's counts against. When the jar of
-``sparklab/jvm/Words.java`` is on Spark's class path (``spark.jars``: ``--local`` and the cluster
+``sparklab/job/jvm/Words.java`` is on Spark's class path (``spark.jars``: ``--local`` and the cluster
 give it), that Java function splits instead of the expression: the same words, less time per row;
 the result's ``word_splitter`` says which ran.
 
@@ -63,7 +63,7 @@ RESULT_VERSION = 1
 # The word rule: Unicode general-category classes whose code points make up words.
 WORD_CATEGORIES = ("L", "M", "N")
 JAVA_WORD_PATTERN = "[" + "".join(f"\\p{{{cat}}}" for cat in WORD_CATEGORIES) + "]+"
-# The same rule as a Java function of our own (sparklab/jvm/Words.java), used when its jar is given.
+# The same rule as a Java function of our own (sparklab/job/jvm/Words.java), used when its jar is given.
 JVM_WORDS_CLASS = "sparklab.wordcount.Words"
 JVM_WORDS_FUNCTION = "sparklab_words"
 
@@ -128,7 +128,7 @@ def parse_size(text: str) -> int:
 def use_jvm_splitter(spark: SparkSession) -> str:
     """Register the JVM word splitter when its class is on Spark's class path; the splitter to use.
 
-    ``jvm`` when ``JVM_WORDS_CLASS`` (``sparklab/jvm/Words.java``, shipped in ``spark.jars``)
+    ``jvm`` when ``JVM_WORDS_CLASS`` (``sparklab/job/jvm/Words.java``, shipped in ``spark.jars``)
     loads: the same words as the regular expression, without its engine on every row. ``regex``
     when it does not (no jar given): the expression, evaluated by Spark's ``regexp_extract_all``.
     """

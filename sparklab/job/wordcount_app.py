@@ -1,0 +1,1 @@
+../../roles/spark_wordcount/files/wordcount_app.py

@@ -1,1 +1,0 @@
-../roles/spark_wordcount/files/wordcount_app.py
