@@ -3,7 +3,8 @@
 # check, prints `N passed, N failed` and exits non-zero if anything failed.
 #
 # Steps: system packages (apt) -> docker engine -> molecule base image -> virtualenv ->
-# yamllint, ansible-lint, syntax checks, collection build, ruff, pytest, molecule.
+# yamllint, ansible-lint, syntax checks, collection build, ansible-test sanity and units, ruff,
+# pytest, molecule.
 # Only what this script started (dockerd, by PID) is stopped at the end.
 set -uo pipefail
 
@@ -177,6 +178,10 @@ check "yamllint" yamllint --strict .
 check "ansible-lint (profile production)" ansible-lint --offline
 check "Playbook syntax" syntax_check_all
 check "Collection build and install" collection_build_and_install
+# The built collection as Galaxy users get it: every sanity test that applies, then the plugins'
+# unit tests (tests/unit/plugins); see scripts/ansible-test.sh and docs/testing.md.
+check "ansible-test sanity" bash scripts/ansible-test.sh sanity
+check "ansible-test units" bash scripts/ansible-test.sh units
 check "ruff" ruff check .
 log "pytest"
 run_pytest
