@@ -151,15 +151,18 @@ class ClusterState:
     def check_region(self, region: str) -> None:
         """BadInput (one line) when this machine's state says the cluster lives in another region.
 
-        The state folder (key pair, known_hosts, kubeconfig, runs) is one per name: it belongs to
-        one region, and a command for the same name in another region would find nothing there
-        ("0 resources left") or mix two clusters' keys.
+        The state folder (key pair, known_hosts, kubeconfig, runs) is one per name, and the playbooks
+        find it from the name alone (``cluster_state_dir``): it belongs to one region. A command for
+        the same name in another region would find nothing there ("0 resources left") or give the
+        second cluster the first one's key pair, known_hosts and kubeconfig. Keeping one folder per
+        name and region is not done yet: it changes the rule the playbooks share with runner.py.
         """
         recorded = self.recorded_region()
         if recorded and recorded != region:
             raise BadInput(f"cluster {self.name}: this machine's state ({self.root}) says it lives in "
-                           f"{recorded}, not {region} (fix: --aws-region {recorded}, or another --name "
-                           f"for a cluster in {region})")
+                           f"{recorded}, not {region}; that folder (key pair, known_hosts, kubeconfig, runs) "
+                           f"is one per name, so from this machine a name is one cluster in one region "
+                           f"(fix: --aws-region {recorded}, or another --name for a cluster in {region})")
 
     def record_region(self, region: str) -> None:
         """Write the ``region`` file (after :meth:`check_region` passed)."""

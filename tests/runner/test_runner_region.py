@@ -3,7 +3,8 @@
 A cluster "demo" provisioned in eu-west-1 from this machine, then `down` or `status` with
 `--aws-region us-east-1`: the scan there finds nothing, which used to print "0 resources left",
 exit 0, while the cluster kept running in eu-west-1. Now one line names the region this machine's
-state records, exit 2, before any AWS call. State written before the region was recorded
+state records and why a name serves one region (one state folder per name), exit 2, before any AWS
+call. State written before the region was recorded
 (no `region` file) is read from its newest provisioning run (`cluster-vars.json`).
 """
 
@@ -14,7 +15,9 @@ import json
 import pytest
 from runner_sandbox import Sandbox
 
-EXPECTED = ("error: cluster demo: this machine's state ({state}) says it lives in eu-west-1, not us-east-1 "
+EXPECTED = ("error: cluster demo: this machine's state ({state}) says it lives in eu-west-1, not us-east-1; "
+            "that folder (key pair, known_hosts, kubeconfig, runs) is one per name, so from this machine a "
+            "name is one cluster in one region "
             "(fix: --aws-region eu-west-1, or another --name for a cluster in us-east-1)")
 
 
@@ -31,7 +34,7 @@ def _legacy(sandbox: Sandbox) -> None:
     (run / "cluster-vars.json").write_text(json.dumps(given))
 
 
-@pytest.mark.parametrize("verb", [["status"], ["down", "--yes"]])
+@pytest.mark.parametrize("verb", [["status"], ["down", "--yes"], ["up"], ["wordcount", "--generate", "1MB"]])
 @pytest.mark.parametrize("state", [_recorded, _legacy], ids=["recorded", "before-the-region-was-recorded"])
 def test_another_region_than_the_state_records_is_one_line_naming_it(with_aws: Sandbox, verb, state) -> None:
     state(with_aws)
