@@ -22,6 +22,7 @@ from sparklab.cluster.interrupts import Interrupts
 from sparklab.cluster.progress import Progress
 from sparklab.config.load import Config, load
 from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
+from sparklab.core.state import ClusterState
 
 # Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting, retrying and an
 # add-on's version, which cannot point the run at other resources (a cluster name, a region, a CIDR,
@@ -202,6 +203,15 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
     if inv.expires_at:
         ctx.say(f"the nodes power themselves off at {inv.expires_at}")
     return inv
+
+
+def elsewhere(ctx: Context, cfg: Config, state: ClusterState) -> None:
+    """With nothing of the cluster in the configured region: the other regions where this machine's
+    state says a cluster of that name lives (one line; nothing when there is none)."""
+    others = state.other_regions()
+    if others:
+        ctx.say(f"this machine's state has cluster {cfg.name} in {', '.join(others)}, not in {cfg.region} "
+                f"(fix: --aws-region {others[0]} to reach it there)")
 
 
 def interrupted(ctx: Context, cfg: Config, verb: str, target: aws.Target) -> int:

@@ -8,15 +8,14 @@ from typing import Any
 
 from sparklab.cluster import aws, costs
 from sparklab.cluster import node_timers as timers_mod
-from sparklab.commands.base import Context, resolve_credentials, user_target
+from sparklab.commands.base import Context, elsewhere, resolve_credentials, user_target
 from sparklab.core.errors import EXIT_OK, RunFailed
 from sparklab.core.state import ClusterState
 
 
 def status(ctx: Context) -> int:
     cfg = ctx.config()
-    state = ClusterState.for_cluster(cfg.name)
-    state.check_region(cfg.region)  # before any AWS call
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     resolve_credentials()
     try:
         inv = aws.scan(cfg.name, user_target(cfg))
@@ -42,6 +41,7 @@ def status(ctx: Context) -> int:
     for line in inv.lines():
         ctx.say(line)
     if inv.count == 0:
+        elsewhere(ctx, cfg, state)
         ctx.say(f"nothing exists. create it: {ctx.command('up')}")
         ctx.say(f"try it offline first: {ctx.command('plan')}")
         return EXIT_OK
