@@ -14,7 +14,7 @@ Layout (the same paths the playbooks derive as ``cluster_home`` and ``cluster_st
             runs/<run id>/          one folder per WordCount run (see sparklab.job.runs)
 
 The home, the ``runs`` folder and the run folder names are defined once, in
-``plugins/module_utils/cluster_config.py`` (read here through :mod:`sparklab.core.contract`).
+``plugins/module_utils/cluster_names.py`` (read here through :mod:`sparklab.core.contract`).
 """
 
 from __future__ import annotations
@@ -28,19 +28,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import contract, module_utils
 from sparklab.core.errors import BadInput
 
 # Run folders of these verbs only hold Ansible logs and are rotated; job runs (wordcount) hold
 # results and are never deleted by sparklab.
 ROTATED_VERBS = ("plan", "provision", "up", "down", "status")
 KEEP_RUNS = 20
-RUN_FOLDER = re.compile(contract().RUN_FOLDER_PATTERN)
+names = module_utils("cluster_names")
+RUN_FOLDER = re.compile(names.RUN_FOLDER_PATTERN)
 
 
 def sparklab_home(environ: dict[str, str] | None = None) -> Path:
     """The state root: ``$SPARKLAB_HOME`` or ``~/.sparklab`` (``~`` expanded, absolute)."""
-    return Path(contract().sparklab_home(environ))
+    return Path(names.sparklab_home(environ))
 
 
 BAD_HOME_FIX = "(fix: point SPARKLAB_HOME at a folder of your own, or unset it to use ~/.sparklab)"
@@ -95,7 +96,7 @@ def _existing_dir(path: Path, home: Path | None) -> Path:
 @dataclass(frozen=True)
 class ClusterState:
     """Paths of one cluster's state folder: one per name and region (``cluster_dir`` in
-    ``plugins/module_utils/cluster_config.py``, the rule the playbooks use too)."""
+    ``plugins/module_utils/cluster_names.py``, the rule the playbooks use too)."""
 
     name: str
     home: Path
@@ -113,7 +114,7 @@ class ClusterState:
 
     @property
     def root(self) -> Path:
-        return Path(contract().cluster_dir(str(self.home), self.name, self.region))
+        return Path(names.cluster_dir(str(self.home), self.name, self.region))
 
     def migrate_region(self) -> None:
         """Write the ``region`` file of an existing folder that has none, from its runs."""
@@ -137,7 +138,7 @@ class ClusterState:
 
     @property
     def runs(self) -> Path:
-        return self.root / contract().RUNS_DIR
+        return self.root / names.RUNS_DIR
 
     @property
     def private_key(self) -> Path:
@@ -157,7 +158,7 @@ class ClusterState:
 
     @property
     def region_file(self) -> Path:
-        return self.root / contract().REGION_FILE
+        return self.root / names.REGION_FILE
 
     def recorded_region(self) -> str | None:
         """The region this machine's state belongs to: the ``region`` file, or, for state written
@@ -193,9 +194,8 @@ class ClusterState:
         """Create ``runs/<run id>-<verb>/`` (0700) and rotate old Ansible-only run folders."""
         self.ensure()
         private_dir(self.runs, self.home)
-        shared = contract()
         while True:
-            run = self.runs / shared.run_folder_name(shared.new_run_id(now), verb)
+            run = self.runs / names.run_folder_name(names.new_run_id(now), verb)
             try:
                 run.mkdir(mode=0o700)
                 break

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.checks import java_problem, local_inputs
 from sparklab.job.local.driver import PARTS_DIR, STATUS_FILE
@@ -45,7 +45,8 @@ from sparklab.job.local.procs import Interrupts, driver_command, driver_env, rea
 from sparklab.job.local.sampler import LocalSampler
 from sparklab.job.monitor import Snapshot
 
-LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
+driver_log = module_utils("driver_log")
+LOCAL_DIR = module_utils("cluster_names").LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; no cluster
 
 
 # --------------------------------------------------------------------------- folders
@@ -72,7 +73,7 @@ def _utc(epoch: float) -> str:
 def _driver_error(log: Path, tail: int = 25) -> tuple[str, list[str]]:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     lines = text.splitlines()
-    return contract().read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
+    return driver_log.read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
 
 
 @dataclass
