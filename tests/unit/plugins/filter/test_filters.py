@@ -43,8 +43,7 @@ def test_the_state_folder_follows_sparklab_home(monkeypatch: pytest.MonkeyPatch)
         cluster_paths.cluster_state_dir("")
 
 
-def test_a_second_region_of_a_name_has_its_own_state_folder(monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path) -> None:
+def test_a_second_region_has_its_own_state_folder(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SPARKLAB_HOME", str(tmp_path))
     assert cluster_paths.cluster_state_dir("demo", "us-east-1") == str(tmp_path / "demo")  # not claimed yet
     (tmp_path / "demo").mkdir()
