@@ -12,8 +12,10 @@ DOCUMENTATION = r"""
 name: cluster_state_dir
 short_description: The state folder of a cluster on the controller
 description:
-  - Returns C($SPARKLAB_HOME/<cluster name>), with C(SPARKLAB_HOME) read from the controller's
-    environment (default C(~/.sparklab)), C(~) expanded and the path made absolute.
+  - Returns C($SPARKLAB_HOME/<cluster name>) for the region recorded in its C(region) file (or a
+    folder without one), else C($SPARKLAB_HOME/<cluster name>@<region>), with C(SPARKLAB_HOME) read
+    from the controller's environment (default C(~/.sparklab)), C(~) expanded and the path made
+    absolute.
   - The rule is C(state_dir) in C(plugins/module_utils/cluster_names.py), the one that gives the
     C(cluster_state_dir) fact of the configuration check and the state folder of runner.py. The
     inventory uses this filter because connection variables are needed before any task has run.
@@ -25,10 +27,15 @@ options:
     description: The cluster name.
     type: str
     required: true
+  region:
+    description: The cluster's AWS region; empty gives C($SPARKLAB_HOME/<cluster name>).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
-ansible_ssh_private_key_file: "{{ cluster_name | sparklab.cluster.cluster_state_dir }}/id_ed25519"
+ansible_ssh_private_key_file: >-
+  {{ cluster_name | sparklab.cluster.cluster_state_dir(cluster_aws_region) }}/id_ed25519
 """
 
 RETURN = r"""
@@ -38,11 +45,11 @@ _value:
 """
 
 
-def cluster_state_dir(name: Any) -> str:
+def cluster_state_dir(name: Any, region: Any = "") -> str:
     if not isinstance(name, str) or not name:
         raise AnsibleFilterError("cluster_state_dir: no cluster name "
                                  "(fix: -e @cluster.yml with cluster_name, or set SPARKLAB_CLUSTER_NAME)")
-    return state_dir(name)[1]
+    return state_dir(name, region=str(region or ""))[1]
 
 
 class FilterModule:

@@ -113,7 +113,7 @@ def validate(
             if problem:
                 raise ConfigError(key.name, f"{problem}, got {short_repr(resolved[key.name])}", key.fix)
 
-    home, state = state_dir(resolved["cluster_name"], environ)
+    home, state = state_dir(resolved["cluster_name"], environ, resolved["cluster_aws_region"])
     derived = {"cluster_home": home, "cluster_state_dir": state,
                "cluster_runs_dir": os.path.join(state, RUNS_DIR),
                "cluster_job_app_name_prefix": JOB_APP_NAME_PREFIX,

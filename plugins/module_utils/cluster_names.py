@@ -31,10 +31,31 @@ def sparklab_home(environ: dict[str, str] | None = None) -> str:
     return os.path.abspath(os.path.expanduser(env.get(HOME_ENV) or HOME_DEFAULT))
 
 
-def state_dir(name: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
-    """Return (cluster_home, cluster_state_dir) for a cluster name."""
+REGION_FILE = "region"  # <cluster_state_dir>/region: the region the folder belongs to
+
+
+def cluster_dir(home: str, name: str, region: str = "") -> str:
+    """The state folder of cluster ``name`` in ``region`` under ``home``: one per name and region.
+
+    ``<home>/<name>`` belongs to the region its ``region`` file records; a folder without one (new,
+    or written before regions were recorded) is taken by the region that asks. Any other region of
+    the same name has ``<home>/<name>@<region>`` (``@`` is never part of a name) beside it.
+    """
+    first = os.path.join(home, name)
+    try:
+        with open(os.path.join(first, REGION_FILE), encoding="utf-8") as handle:
+            recorded = handle.read().strip()
+    except OSError:
+        recorded = ""
+    if not region or not recorded or recorded == region:
+        return first
+    return os.path.join(home, f"{name}@{region}")
+
+
+def state_dir(name: str, environ: dict[str, str] | None = None, region: str = "") -> tuple[str, str]:
+    """Return (cluster_home, cluster_state_dir) for a cluster name in a region (see cluster_dir)."""
     home = sparklab_home(environ)
-    return home, os.path.join(home, name)
+    return home, cluster_dir(home, name, region)
 
 
 def new_run_id(now: float | None = None) -> str:

@@ -69,7 +69,7 @@ def not_the_dashboard(cfg: Config, url: str, code: int, server: str) -> str:
 
 def kubeconfig(ctx: Context) -> int:
     cfg = ctx.config()
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     if not state.kubeconfig.is_file():
         raise RunFailed(f"no kubeconfig at {state.kubeconfig} yet (fix: {ctx.command('up')})")
     ctx.say(str(state.kubeconfig))
@@ -92,7 +92,7 @@ def ssh(ctx: Context) -> int:
     cfg = ctx.config()
     refuse_under_emulator("ssh")
     resolve_credentials()
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     inv = aws.scan(cfg.name, user_target(cfg))
     node = find_node(inv, ctx.args.node)
     if node is None or not node.public_ip:

@@ -22,6 +22,7 @@ from sparklab.cluster.interrupts import Interrupts
 from sparklab.cluster.progress import Progress
 from sparklab.config.load import Config, load
 from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput
+from sparklab.core.state import ClusterState
 
 # Verbs that create or delete accept ``-e`` only for these keys: knobs of waiting, retrying and an
 # add-on's version, which cannot point the run at other resources (a cluster name, a region, a CIDR,
@@ -31,7 +32,21 @@ EXTRA_VARS_SAFE = frozenset({
     "aws_instances_wait_for_ssh", "aws_instances_ssh_timeout", "aws_instances_launch_timeout",
     "aws_teardown_delay", "aws_teardown_retries", "kube_opex_analytics_git_tag",
 })
-EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = dict.fromkeys(("provision", "up", "down"), EXTRA_VARS_SAFE)
+# `wordcount` runs a job on the cluster with the user's presigned URLs: it accepts only the job's
+# sizing and waiting knobs. The image, the jar, the URLs, the kubeconfig, the namespace and the run
+# folder are sparklab's to set (an image of someone else's choosing would receive the URLs).
+EXTRA_VARS_JOB = frozenset({
+    "spark_wordcount_chunk_mib", "spark_wordcount_size_from_cluster", "spark_wordcount_executor_cpu_fraction",
+    "spark_wordcount_executor_memory_fraction", "spark_wordcount_driver_cores",
+    "spark_wordcount_driver_core_request", "spark_wordcount_driver_memory",
+    "spark_wordcount_driver_memory_overhead", "spark_wordcount_ttl_seconds",
+    "spark_wordcount_timeout_seconds", "spark_wordcount_poll_seconds", "spark_wordcount_log_tail_lines",
+})
+EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = (dict.fromkeys(("provision", "up", "down"), EXTRA_VARS_SAFE)
+                                                 | {"wordcount": EXTRA_VARS_JOB})
+
+VERB_DOES = dict.fromkeys(("provision", "up", "down"), "creates or deletes resources") | {
+    "wordcount": "runs a job on the cluster with your presigned URLs"}
 
 
 @dataclass
@@ -63,8 +78,8 @@ class Context:
         return cfg
 
     def ansible_vars(self) -> dict[str, Any]:
-        """``-e KEY=VALUE`` pairs; values are YAML scalars. Verbs that create or delete take only the
-        keys of :data:`EXTRA_VARS_ALLOWED` (checked before any AWS call)."""
+        """``-e KEY=VALUE`` pairs; values are YAML scalars. Verbs that create, delete or run a job take
+        only the keys of :data:`EXTRA_VARS_ALLOWED` (checked before any AWS call)."""
         import yaml
 
         out: dict[str, Any] = {}
@@ -77,8 +92,8 @@ class Context:
             if key.strip().startswith("cluster_"):
                 raise BadInput(f"-e {item}: cluster_* keys are configuration (fix: --{key.strip()} {value})")
             if allowed is not None and key.strip() not in allowed:
-                raise BadInput(f"-e {key.strip()}: not accepted by `{verb}`, which creates or deletes "
-                               f"resources; it accepts only {', '.join(sorted(allowed))} (fix: drop it, or "
+                raise BadInput(f"-e {key.strip()}: not accepted by `{verb}`, which {VERB_DOES[verb]}; "
+                               f"it accepts only {', '.join(sorted(allowed))} (fix: drop it, or "
                                "set the cluster's configuration with --<key> <value>)")
             try:
                 out[key.strip()] = yaml.safe_load(value)
@@ -188,6 +203,15 @@ def describe_existing(ctx: Context, cfg: Config, target: aws.Target,
     if inv.expires_at:
         ctx.say(f"the nodes power themselves off at {inv.expires_at}")
     return inv
+
+
+def elsewhere(ctx: Context, cfg: Config, state: ClusterState) -> None:
+    """With nothing of the cluster in the configured region: the other regions where this machine's
+    state says a cluster of that name lives (one line; nothing when there is none)."""
+    others = state.other_regions()
+    if others:
+        ctx.say(f"this machine's state has cluster {cfg.name} in {', '.join(others)}, not in {cfg.region} "
+                f"(fix: --aws-region {others[0]} to reach it there)")
 
 
 def interrupted(ctx: Context, cfg: Config, verb: str, target: aws.Target) -> int:

@@ -6,27 +6,39 @@ import getpass
 import sys
 
 from sparklab.cluster import aws
-from sparklab.commands.base import Context, describe_existing, resolve_credentials, run_playbooks, user_target
+from sparklab.commands.base import (
+    Context,
+    describe_existing,
+    elsewhere,
+    resolve_credentials,
+    run_playbooks,
+    user_target,
+)
 from sparklab.config.load import Config
 from sparklab.core import lock
 from sparklab.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
 from sparklab.core.state import ClusterState
 
 
-def preview(ctx: Context, cfg: Config, target: aws.Target) -> None:
-    """What ``down`` will delete, by resource type with counts and names or ids (one scan by tag)."""
+def preview(ctx: Context, cfg: Config, target: aws.Target, state: ClusterState | None = None) -> int:
+    """What ``down`` will delete, by resource type with counts and names or ids (one scan by tag);
+    how many resources it found (-1: unknown). With nothing there, the regions where this machine's
+    state says the cluster lives."""
     try:
         inv = aws.scan(cfg.name, target)
     except Exception as exc:  # the teardown playbook scans again; say so and go on
         ctx.say(f"could not list what will be deleted ({type(exc).__name__}); the teardown scans again")
-        return
+        return -1
     if inv.count == 0:
         ctx.say(f"nothing tagged sparklab:cluster={cfg.name} exists in {cfg.region}; "
                 "the teardown checks again and removes any leftover")
-        return
+        if state is not None:
+            elsewhere(ctx, cfg, state)
+        return 0
     ctx.say(f"down will delete {inv.count} resources of cluster {cfg.name} in {cfg.region}:")
     for line in grouped(inv):
         ctx.say(line)
+    return inv.count
 
 
 def grouped(inv: aws.Inventory) -> list[str]:
@@ -62,13 +74,12 @@ def down(ctx: Context) -> int:
     extra = ctx.ansible_vars()
     if ctx.args.other_owner:  # the playbook refuses a cluster created by another identity without it
         extra["aws_teardown_allow_other_owner"] = True
-    ClusterState.for_cluster(cfg.name).check_region(cfg.region)  # before any AWS call
-    lock.hold(cfg.name, "down")  # one run at a time per cluster, before any AWS call
+    lock.hold(cfg.name, "down", cfg.region)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     needs_terminal(ctx)
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     target = user_target(cfg)
-    preview(ctx, cfg, target)
+    found = preview(ctx, cfg, target, state)
     if not confirm(ctx, cfg):
         ctx.say("not confirmed; nothing was deleted")
         return EXIT_BAD_INPUT
@@ -91,4 +102,6 @@ def down(ctx: Context) -> int:
         ctx.say(f"run it again: {ctx.command('down', '--yes')}")
         return EXIT_FAILED
     ctx.say("0 resources left")
+    if found == 0:  # nothing was there: say where this machine's state says the cluster lives
+        elsewhere(ctx, cfg, state)
     return EXIT_OK

@@ -23,7 +23,7 @@ def plan(ctx: Context) -> int:
     from sparklab.cluster.emulator import Emulator
 
     cfg = ctx.config()
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     extra: dict[str, Any] = dict(PLAN_EXTRAVARS) | ctx.ansible_vars()
     if not cfg.resolved["cluster_admin_cidrs"]:
         extra["cluster_admin_cidrs"] = [PLAN_ADMIN_CIDR]

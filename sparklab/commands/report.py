@@ -24,7 +24,7 @@ def report(ctx: Context) -> int:
 
         return local.report_local(ctx.args.run, ctx.say)
     cfg = ctx.config()
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     if ctx.args.run:
         if not RUN_ID_PATTERN.match(ctx.args.run) or "\n" in ctx.args.run:
             raise BadInput(f"--run {ctx.args.run!r}: not a WordCount run id like 20261127-093000-3fa2 "

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sparklab.cluster import aws, costs
-from sparklab.commands.base import Context, resolve_credentials, user_target
+from sparklab.cluster import node_timers as timers_mod
+from sparklab.commands.base import Context, elsewhere, resolve_credentials, user_target
 from sparklab.core.errors import EXIT_OK, RunFailed
 from sparklab.core.state import ClusterState
 
 
 def status(ctx: Context) -> int:
     cfg = ctx.config()
-    state = ClusterState.for_cluster(cfg.name)
-    state.check_region(cfg.region)  # before any AWS call
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     resolve_credentials()
     try:
         inv = aws.scan(cfg.name, user_target(cfg))
@@ -30,9 +30,10 @@ def status(ctx: Context) -> int:
     so_far = cost_so_far(inv, gib)
     ready = readiness(state, inv) if inv.count else ""
     try:
-        timers = aws.node_timers(user_target(cfg), inv.nodes)
+        from_user_data = aws.node_timers(user_target(cfg), inv.nodes)
     except Exception as exc:
         raise RunFailed(f"could not read the nodes' user data: {exc}") from None
+    timers = read_timers(cfg.resolved, state, inv, from_user_data)
     if getattr(ctx.args, "output", "text") == "json":
         ctx.say(json.dumps(as_json(inv, hourly, so_far, ready, timers), indent=2))
         return EXIT_OK
@@ -40,6 +41,7 @@ def status(ctx: Context) -> int:
     for line in inv.lines():
         ctx.say(line)
     if inv.count == 0:
+        elsewhere(ctx, cfg, state)
         ctx.say(f"nothing exists. create it: {ctx.command('up')}")
         ctx.say(f"try it offline first: {ctx.command('plan')}")
         return EXIT_OK
@@ -47,7 +49,8 @@ def status(ctx: Context) -> int:
         ctx.say(f"expires at: {inv.expires_at}{time_left(inv.expires_at)}")
     for node in inv.nodes:
         if node.instance_id in timers:
-            ctx.say(f"  {node.name}: {aws.timer_state(node, timers[node.instance_id])} (from its user data)")
+            reading = timers[node.instance_id]
+            ctx.say(f"  {node.name}: {aws.timer_state(node, reading.armed_for)} ({reading.phrase()})")
     ctx.say(f"cost now: about ${hourly:.3f} per hour ({costs.PRICES_LABEL})")
     ctx.say(f"cost so far: about ${so_far:.2f} (running instances since launch)")
     ctx.say(f"nodes: {ready}")
@@ -55,8 +58,17 @@ def status(ctx: Context) -> int:
     return EXIT_OK
 
 
+def read_timers(resolved: dict[str, Any], state: ClusterState, inv: aws.Inventory,
+                from_user_data: dict[str, str]) -> dict[str, timers_mod.TimerReading]:
+    """Each live node's timer, read from the node over the cluster's SSH when it answers, from its
+    user data otherwise (always under an emulator, whose node addresses are invented)."""
+    access = timers_mod.SshAccess(state.private_key, state.known_hosts, str(resolved["cluster_ssh_user"]))
+    why = "nodes are not contacted under an AWS emulator" if aws.emulated_endpoint() else access.missing()
+    return timers_mod.read_timers(inv.nodes, from_user_data, None if why else access, why)
+
+
 def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str,
-            timers: dict[str, str] | None = None) -> dict[str, Any]:
+            timers: dict[str, timers_mod.TimerReading] | None = None) -> dict[str, Any]:
     """``status -o json``: stable keys, documented in docs/runner.md."""
     return {
         "cluster": inv.cluster,
@@ -70,10 +82,17 @@ def as_json(inv: aws.Inventory, hourly: float, so_far: float, ready: str,
         "nodes": [{"name": n.name, "instance_id": n.instance_id, "instance_type": n.instance_type,
                    "role": n.role, "state": n.state, "public_ip": n.public_ip, "private_ip": n.private_ip,
                    "launched": n.launched.isoformat() if n.launched else "",
-                   "expires_at": n.expires_at, "timer_armed_for": (timers or {}).get(n.instance_id, "")}
+                   "expires_at": n.expires_at, **timer_keys((timers or {}).get(n.instance_id))}
                   for n in inv.nodes],
         "other": [{"type": kind, "id": rid, "detail": detail} for kind, rid, detail in inv.resources],
     }
+
+
+def timer_keys(reading: timers_mod.TimerReading | None) -> dict[str, str]:
+    """A node's ``timer_armed_for``, ``timer_source`` (``node`` or ``user data``) and ``timer_note``."""
+    if reading is None:
+        return {"timer_armed_for": "", "timer_source": "", "timer_note": ""}
+    return {"timer_armed_for": reading.armed_for, "timer_source": reading.source, "timer_note": reading.why}
 
 
 def time_left(expires_at: str) -> str:

@@ -32,8 +32,7 @@ def up(ctx: Context) -> int:
 def provisioning_verb(ctx: Context, verb: str) -> int:
     cfg = ctx.config()
     extra: dict[str, Any] = ctx.ansible_vars()
-    ClusterState.for_cluster(cfg.name).check_region(cfg.region)  # one region per state folder
-    lock.hold(cfg.name, verb)  # one run at a time per cluster, before any AWS call
+    lock.hold(cfg.name, verb, cfg.region)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
     if verb == "up":  # the node phases connect to every node; `provision` alone connects to none
         refuse_under_emulator("up", f"{ctx.command('provision')} creates the infrastructure alone "
@@ -41,7 +40,7 @@ def provisioning_verb(ctx: Context, verb: str) -> int:
     if not cfg.resolved["cluster_admin_cidrs"]:
         extra["cluster_admin_cidrs"] = detect_admin_cidrs(cfg)
         ctx.say(f"admin access (SSH, API server, dashboard) from {', '.join(extra['cluster_admin_cidrs'])}")
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)  # one state folder per name and region
     state.record_region(cfg.region)
     target = user_target(cfg)
     result = run_playbooks(ctx, cfg, verb, creds, state.new_run(verb), cfg.extravars(**extra))

@@ -68,16 +68,16 @@ def wordcount(ctx: Context) -> int:
     if ctx.args.local:
         return local_wordcount(ctx)
     cfg = ctx.config()
-    ClusterState.for_cluster(cfg.name).check_region(cfg.region)
-    lock.hold(cfg.name, "wordcount")  # one run at a time per cluster, before any AWS call
+    given = ctx.ansible_vars()  # -e off the allow-list is bad input, before the lock and any AWS call
+    lock.hold(cfg.name, "wordcount", cfg.region)  # one run at a time per cluster, before any AWS call
     creds = resolve_credentials()
-    state = ClusterState.for_cluster(cfg.name)
+    state = ClusterState.for_cluster(cfg.name, cfg.region)
     if not state.kubeconfig.is_file():
         raise RunFailed(f"no kubeconfig at {state.kubeconfig} yet (fix: {ctx.command('up')})")
-    # The word splitter's jar goes to the cluster with the application (-e may override it).
-    extra = {"spark_wordcount_splitter_jar": splitter_jar(ctx), **ctx.ansible_vars()}
+    # The word splitter's jar goes to the cluster with the application (-e cannot replace it).
+    extra = {**given, "spark_wordcount_splitter_jar": splitter_jar(ctx)}
     run_id = jobs.new_run_id()
-    run_dir = jobs.run_dir(cfg.name, run_id, state.home)
+    run_dir = jobs.run_dir(cfg.name, run_id, state.home, cfg.region)
     state.ensure()
     state.runs.mkdir(mode=0o700, exist_ok=True)
     for stale in jobs.remove_stale_job_vars(state.runs):  # presigned URLs of a killed run

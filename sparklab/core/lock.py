@@ -115,8 +115,8 @@ def release(state_root: Path) -> None:
         os.close(fd)
 
 
-def hold(cluster: str, verb: str) -> Path:
-    """Take the lock of ``cluster`` (in ``$SPARKLAB_HOME``) for this run of ``verb``."""
+def hold(cluster: str, verb: str, region: str = "") -> Path:
+    """Take the lock of ``cluster`` in ``region`` (its state folder) for this run of ``verb``."""
     from sparklab.core.state import ClusterState
 
-    return acquire(ClusterState.for_cluster(cluster).ensure(), cluster, verb)
+    return acquire(ClusterState.for_cluster(cluster, region).ensure(), cluster, verb)

@@ -3,7 +3,8 @@
 Layout (the same paths the playbooks derive as ``cluster_home`` and ``cluster_state_dir``)::
 
     $SPARKLAB_HOME/                 default ~/.sparklab
-    └── <cluster_name>/             cluster_state_dir
+    └── <cluster_name>/             cluster_state_dir (<cluster_name>@<region>/ beside it for a
+                                    second region of the same name: one folder per name and region)
         ├── id_ed25519, id_ed25519.pub
         ├── known_hosts
         ├── kubeconfig
@@ -18,6 +19,7 @@ The home, the ``runs`` folder and the run folder names are defined once, in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -93,18 +95,46 @@ def _existing_dir(path: Path, home: Path | None) -> Path:
 
 @dataclass(frozen=True)
 class ClusterState:
-    """Paths of one cluster's state folder."""
+    """Paths of one cluster's state folder: one per name and region (``cluster_dir`` in
+    ``plugins/module_utils/cluster_names.py``, the rule the playbooks use too)."""
 
     name: str
     home: Path
+    region: str = ""
 
     @classmethod
-    def for_cluster(cls, name: str, environ: dict[str, str] | None = None) -> ClusterState:
-        return cls(name=name, home=sparklab_home(environ))
+    def for_cluster(cls, name: str, region: str = "", environ: dict[str, str] | None = None) -> ClusterState:
+        """The state of ``name`` in ``region``. A ``<name>/`` folder written before its region was
+        recorded gets its ``region`` file first (from its newest provisioning run), so it stays the
+        folder of that region and another region gets its own folder beside it."""
+        home = sparklab_home(environ)
+        if region:
+            ClusterState(name, home).migrate_region()
+        return cls(name=name, home=home, region=region)
 
     @property
     def root(self) -> Path:
-        return self.home / self.name
+        return Path(names.cluster_dir(str(self.home), self.name, self.region))
+
+    def migrate_region(self) -> None:
+        """Write the ``region`` file of an existing folder that has none, from its runs."""
+        if self.root.is_dir() and not self.region_file.is_file():
+            recorded = self.recorded_region()
+            if recorded:
+                with contextlib.suppress(OSError):  # not ours to write: ensure() says so in one line
+                    write_private(self.region_file, recorded + "\n")
+
+    def other_regions(self) -> list[str]:
+        """The other regions this machine keeps state for under the same name."""
+        found: set[str | None] = set()
+        first = ClusterState(self.name, self.home)
+        if first.root.is_dir() and first.recorded_region():
+            found.add(first.recorded_region())
+        prefix = f"{self.name}@"
+        if self.home.is_dir():
+            found.update(p.name[len(prefix):] for p in self.home.iterdir()
+                         if p.name.startswith(prefix) and p.is_dir())
+        return sorted(found - {self.region, None, ""})
 
     @property
     def runs(self) -> Path:
@@ -128,7 +158,7 @@ class ClusterState:
 
     @property
     def region_file(self) -> Path:
-        return self.root / "region"
+        return self.root / names.REGION_FILE
 
     def recorded_region(self) -> str | None:
         """The region this machine's state belongs to: the ``region`` file, or, for state written
@@ -149,21 +179,8 @@ class ClusterState:
             return str(given.get("cluster_aws_region") or default)
         return None
 
-    def check_region(self, region: str) -> None:
-        """BadInput (one line) when this machine's state says the cluster lives in another region.
-
-        The state folder (key pair, known_hosts, kubeconfig, runs) is one per name: it belongs to
-        one region, and a command for the same name in another region would find nothing there
-        ("0 resources left") or mix two clusters' keys.
-        """
-        recorded = self.recorded_region()
-        if recorded and recorded != region:
-            raise BadInput(f"cluster {self.name}: this machine's state ({self.root}) says it lives in "
-                           f"{recorded}, not {region} (fix: --aws-region {recorded}, or another --name "
-                           f"for a cluster in {region})")
-
     def record_region(self, region: str) -> None:
-        """Write the ``region`` file (after :meth:`check_region` passed)."""
+        """Write the ``region`` file: this folder belongs to ``region`` from now on."""
         self.ensure()
         if self.recorded_region() != region or not self.region_file.is_file():
             write_private(self.region_file, region + "\n")

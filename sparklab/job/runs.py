@@ -92,9 +92,10 @@ def app_name(run_id: str) -> str:
     return APP_NAME_PREFIX + run_id
 
 
-def run_dir(cluster_name: str, run_id: str, home: Path | None = None) -> Path:
-    """``$SPARKLAB_HOME/<cluster>/runs/<run-id>/`` (not created)."""
-    state = ClusterState(cluster_name, home) if home else ClusterState.for_cluster(cluster_name)
+def run_dir(cluster_name: str, run_id: str, home: Path | None = None, region: str = "") -> Path:
+    """``<the cluster's state folder>/runs/<run-id>/`` (not created)."""
+    state = (ClusterState(cluster_name, home, region) if home
+             else ClusterState.for_cluster(cluster_name, region))
     return state.runs / names.run_folder_name(run_id)
 
 

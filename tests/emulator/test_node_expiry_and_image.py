@@ -1,10 +1,12 @@
 """Every node's expiry timer and root disk, against moto behind the strict proxy: a node tagged with an
 expiry arms the timer for it (also a worker added by a run with cluster_ttl_hours 0), `status` says per
-node what its user data arms, and the encrypted volume replaces the image's own root device."""
+node what its timer is armed for (from the user data: the emulator's nodes are never contacted), and
+the encrypted volume replaces the image's own root device."""
 
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -62,8 +64,18 @@ def test_a_worker_added_with_ttl_zero_arms_the_clusters_timer_and_status_shows_e
     assert status.returncode == 0, status.stdout + status.stderr
     for node in nodes:
         tags = _tags(node)
-        line = f"  {tags['Name']}: timer armed for {tags['sparklab:expires-at']} (from its user data)"
+        line = (f"  {tags['Name']}: timer armed for {tags['sparklab:expires-at']} (from its user data; "
+                "the node was not read: nodes are not contacted under an AWS emulator)")
         assert line in status.stdout.splitlines(), status.stdout
+    as_json = subprocess.run(
+        [sys.executable, str(ROOT / "runner.py"), "status", "--name", cluster, "--aws-region", REGION,
+         "-o", "json"],
+        cwd=tmp_path, env=aws.env, capture_output=True, text=True, timeout=300,
+    )
+    assert as_json.returncode == 0, as_json.stdout + as_json.stderr
+    shown = json.loads(as_json.stdout)["nodes"]
+    armed = {n["instance_id"]: (n["timer_armed_for"], n["timer_source"]) for n in shown}
+    assert armed == {n["InstanceId"]: (_tags(n)["sparklab:expires-at"], "user data") for n in nodes}
     down = aws.playbook("teardown", cluster)
     assert down.rc == 0 and aws.tagged(cluster) == [], down.stdout[-3000:]
 

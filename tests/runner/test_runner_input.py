@@ -92,13 +92,20 @@ def test_up_without_credentials_fails_at_once_pointing_to_plan(offline: Sandbox,
         (["down", "--yes"], "aws_teardown_allow_other_owner=true"),
         (["provision"], "aws_security_group_admin_cidrs=[0.0.0.0/0]"),
         (["up"], "aws_identity_cluster_name=b"),
+        (["wordcount", "--generate", "1MB"], "spark_wordcount_image=attacker/spark:latest"),
+        (["wordcount", "--generate", "1MB"], "spark_wordcount_splitter_jar=/tmp/planted.jar"),
+        (["wordcount", "--generate", "1MB"], "spark_wordcount_kubeconfig=/tmp/other"),
     ],
 )
-def test_verbs_that_create_or_delete_refuse_extra_vars_off_their_allow_list_before_any_aws_call(
+def test_verbs_that_create_delete_or_run_a_job_refuse_extra_vars_off_their_allow_list_before_any_aws_call(
         offline: Sandbox, verb: list[str], extra: str) -> None:
     listener = CountingListener()
     offline.env.update({"AWS_ENDPOINT_URL": listener.url, "SPARKLAB_CHECKIP_URL": listener.url,
                         "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET})
+    if verb[0] == "wordcount":  # a cluster that is up: without the check the run would go on to AWS
+        cluster = offline.sparklab_home / "a"
+        cluster.mkdir(mode=0o700, parents=True)
+        (cluster / "kubeconfig").write_text("apiVersion: v1\nkind: Config\n")
     result = offline.run(*verb, "--name", "a", "-e", extra, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
@@ -107,3 +114,16 @@ def test_verbs_that_create_or_delete_refuse_extra_vars_off_their_allow_list_befo
     assert "fix:" in lines[0]
     assert listener.connections == 0
     assert not (offline.sparklab_home / "a" / "audit.log").exists()
+    assert not (offline.sparklab_home / "a" / "runs").exists()
+
+
+def test_wordcount_passes_an_allowed_extra_var_on(offline: Sandbox) -> None:
+    """An allowed key goes through the check: the run stops later, at the missing kubeconfig."""
+    listener = CountingListener()
+    offline.env.update({"AWS_ENDPOINT_URL": listener.url,
+                        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET})
+    result = offline.run("wordcount", "--name", "a", "--generate", "1MB",
+                         "-e", "spark_wordcount_timeout_seconds=600", timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no kubeconfig at" in result.stderr + result.stdout
+    assert listener.connections == 0

@@ -113,7 +113,11 @@ def test_status_json_has_the_documented_keys_and_text_is_unchanged(with_aws: San
     assert data["expires_at"] == EXPIRES and data["usd_per_hour"] > 0.2
     assert {n["name"]: n["instance_id"] for n in data["nodes"]} == here.nodes
     assert all(set(n) == {"name", "instance_id", "instance_type", "role", "state", "public_ip", "private_ip",
-                          "launched", "expires_at", "timer_armed_for"} for n in data["nodes"])
+                          "launched", "expires_at", "timer_armed_for", "timer_source", "timer_note"}
+               for n in data["nodes"])
+    # with_aws is an emulator: no node address is contacted, every timer comes from the user data
+    assert {(n["timer_source"], n["timer_note"]) for n in data["nodes"]} == {
+        ("user data", "nodes are not contacted under an AWS emulator")}
     kinds = [o["type"] for o in data["other"]]
     assert kinds.count("volume") == 3 and {"vpc", "subnet", "security-group"} <= set(kinds)
     assert data["readiness"].startswith("readiness unknown: no kubeconfig")

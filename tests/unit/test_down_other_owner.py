@@ -42,14 +42,14 @@ def test_other_owner_flag_reaches_the_teardown_playbook(
 
     monkeypatch.setattr(down_command, "resolve_credentials", lambda: None)
     monkeypatch.setattr(down_command, "run_playbooks", fake_run)
-    monkeypatch.setattr(down_command.lock, "hold", lambda cluster, verb: None)
+    monkeypatch.setattr(down_command.lock, "hold", lambda cluster, verb, region="": None)
     monkeypatch.setattr(down_command, "describe_existing", lambda *a, **k: SimpleNamespace(count=0))
     monkeypatch.setattr(down_command, "user_target", lambda cfg: None)
     monkeypatch.setattr(
         down_command.ClusterState,
         "for_cluster",
-        staticmethod(lambda name: SimpleNamespace(audit=lambda text: None, new_run=lambda verb: None,
-                                               check_region=lambda region: None)),
+        staticmethod(lambda name, region="": SimpleNamespace(audit=lambda text: None,
+                                                          new_run=lambda verb: None)),
     )
     assert down_command.down(Ctx()) == 0
     assert seen.get("aws_teardown_allow_other_owner") is expected

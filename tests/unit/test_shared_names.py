@@ -138,6 +138,34 @@ def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_di
     assert f"-o UserKnownHostsFile={state / 'known_hosts'} " in found["args"]
 
 
+def test_a_second_region_of_a_name_gets_the_same_folder_from_runner_the_facts_and_the_inventory(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """One folder per name and region: with ``demo/`` recorded for eu-west-1, us-east-1 is
+    ``demo@us-east-1/`` for runner.py, for the cluster_config facts and for the inventory's key and
+    known_hosts (region from the configuration, else AWS_REGION as the aws_ec2 inventory reads it)."""
+    first = tmp_path / "lab-state" / "demo"
+    first.mkdir(parents=True, mode=0o700)
+    (first / "region").write_text("eu-west-1\n")
+    second = tmp_path / "lab-state" / "demo@us-east-1"
+    for region, folder in (("eu-west-1", first), ("us-east-1", second)):
+        facts = rendered_by_a_play(
+            tmp_path, "cluster_state_dir", "-e", "cluster_name=demo", "-e", f"cluster_aws_region={region}",
+            first_task="    - sparklab.cluster.cluster_config:\n        detect_admin_cidr: false\n",
+            SPARKLAB_HOME="~/lab-state")
+        assert facts == str(folder), region
+        inventory = tmp_path / f"inventory-{region}"
+        inventory.mkdir()
+        (inventory / "hosts.ini").write_text("[control_plane]\nnode-1\n[cluster:children]\ncontrol_plane\n")
+        (inventory / "group_vars").symlink_to(REPO / "inventory" / "group_vars")
+        found = rendered_by_a_play(tmp_path, "ansible_ssh_private_key_file", "-i", str(inventory),
+                                   hosts="cluster", SPARKLAB_HOME="~/lab-state", SPARKLAB_CLUSTER_NAME="demo",
+                                   AWS_REGION=region)
+        assert found == str(folder / "id_ed25519"), region
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.setenv("SPARKLAB_HOME", "~/lab-state")
+        assert ClusterState.for_cluster("demo", region).root == folder
+
+
 ANSIBLE_CONTENT = ("inventory", "playbooks", "roles", "molecule")
 # What a playbook, role or inventory file would spell if it resolved a shared name itself.
 ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB_ERROR", "wordcount-",

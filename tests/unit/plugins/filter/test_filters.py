@@ -43,6 +43,16 @@ def test_the_state_folder_follows_sparklab_home(monkeypatch: pytest.MonkeyPatch)
         cluster_paths.cluster_state_dir("")
 
 
+def test_a_second_region_has_its_own_state_folder(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("SPARKLAB_HOME", str(tmp_path))
+    assert cluster_paths.cluster_state_dir("demo", "us-east-1") == str(tmp_path / "demo")  # not claimed yet
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "region").write_text("eu-west-1\n")
+    assert cluster_paths.cluster_state_dir("demo", "eu-west-1") == str(tmp_path / "demo")
+    assert cluster_paths.cluster_state_dir("demo", "us-east-1") == str(tmp_path / "demo@us-east-1")
+    assert cluster_paths.cluster_state_dir("demo") == str(tmp_path / "demo")
+
+
 def test_the_wordcount_job_names_and_result() -> None:
     run_id = "20260101-120000-ab12"
     assert spark_wordcount_job.spark_wordcount_app_name(run_id) == f"wordcount-{run_id}"
