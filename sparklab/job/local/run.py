@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,10 +39,9 @@ from typing import Any
 from sparklab.core.contract import contract
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.checks import java_problem, local_inputs
-from sparklab.job.local.driver import PARTS_DIR, STATUS_FILE
-from sparklab.job.local.procs import Interrupts, driver_command, driver_env, reap, stop_tree
-from sparklab.job.local.sampler import LocalSampler
-from sparklab.job.monitor import Snapshot
+from sparklab.job.local.driver import PARTS_DIR
+from sparklab.job.local.procs import driver_command, driver_env
+from sparklab.job.local.watch import watch_driver
 
 LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
 
@@ -114,52 +112,16 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
         say(f"first local run with this Java and Spark: it also saves Spark's classes to {archive.path} "
             "(about 160 MB, 10-20 s once), so later runs start about 4 s sooner")
     submitted = time.time()
-    state = "FAILED"
     view = live.make_live_view(f"sparklab wordcount --local {run_id}", out=out, force_plain=options.plain,
                                unit="process")
-    announced: dict[str, str] = {}
-
-    def on_sample(snap: Snapshot) -> None:
-        view.update(snap)
-        status = sampler.status()
-        if status.get("spark_ui") and "ui" not in announced:
-            announced["ui"] = status["spark_ui"]
-            view.set_spark_ui(status["spark_ui"])
-            view.note(f"Spark UI (while the job runs, on this machine only): {status['spark_ui']}")
-
-    with Interrupts() as interrupts, (run_dir / "driver.log").open("wb") as log:
-        proc = subprocess.Popen(driver_command(run_dir, inputs, options.generate, options.top),
-                                cwd=run_dir, env=driver_env(), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        sampler = LocalSampler(proc.pid, run_dir / "metrics.csv", on_sample=on_sample,
-                               status_file=run_dir / STATUS_FILE)
-        sampler.start()
-        try:
-            while proc.poll() is None and not interrupts.event.wait(0.2):
-                pass
-            if interrupts.event.is_set() and proc.poll() is None:
-                view.note("interrupted: stopping Spark (the JVM and its Python workers)")
-                sampler.seen.update(p.pid for p in sampler.tree())
-                killed = stop_tree(proc, set(sampler.seen))
-                state = "INTERRUPTED"
-                if killed:
-                    view.note(f"killed {len(killed)} process(es) that did not stop in time")
-            elif proc.returncode == 0 and (run_dir / "result.json").exists():
-                state = "COMPLETED"
-        finally:
-            sampler.stop()
-            if proc.poll() is None:  # an unexpected error above: never leave the job running
-                stop_tree(proc, set(sampler.seen), grace=2)
-            reap(sampler.seen)
-            if archive is not None:
-                archive.sweep()  # an interrupted first run leaves a partial archive
-            view.set_state({"COMPLETED": "completed", "INTERRUPTED": "interrupted"}.get(state, "failed"))
-            view.close()
+    watched = watch_driver(driver_command(run_dir, inputs, options.generate, options.top), driver_env(),
+                           run_dir, view, lambda: (run_dir / "result.json").exists(), archive)
+    state = watched.state
     ended = time.time()
     job = {"run_id": run_id, "app_name": f"local-{run_id}", "state": state, "mode": "local",
            "master": "local[*]", "cores": cores, "submitted_at": _utc(submitted),
            "terminated_at": _utc(ended),
-           "spark_ui": announced.get("ui", ""), "sources": sources}
+           "spark_ui": watched.spark_ui, "sources": sources}
     if state == "INTERRUPTED":
         job["error_message"] = "interrupted (Ctrl-C): the files hold what was sampled until then"
     elif state == "FAILED":
@@ -170,7 +132,6 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
         for line in tail:
             say(f"  {line}")
     (run_dir / "job.json").write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
-    (run_dir / STATUS_FILE).unlink(missing_ok=True)
     shutil.rmtree(run_dir / PARTS_DIR, ignore_errors=True)
     summary = report.render(run_dir)
     say(report.summary_text(summary, top=min(options.top, 10)).rstrip())

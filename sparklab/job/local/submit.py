@@ -1,0 +1,161 @@
+"""``runner.py submit APP.py --local``: a user's PySpark application on local Spark, watched.
+
+The driver process is the launcher (:mod:`sparklab.job.launcher`, the file the cluster runs too)
+started with the application and its arguments; pyspark's own ``spark-submit`` starts the JVM
+with ``PYSPARK_SUBMIT_ARGS`` (``local[*]``, bound to 127.0.0.1, the user's ``--conf`` and
+``--py-files``). Local mode is one JVM: the executors are threads of the driver's JVM and its
+Python workers are started by it with the driver's environment, so setting ``$SPARKLAB_INPUT``
+and ``$SPARKLAB_OUTPUT`` for the driver is enough. ``--executors``, ``--executor-cores`` and
+``--executor-memory`` size cluster pods and are ignored here (said in one line).
+
+The run folder (``$SPARKLAB_HOME/local/runs/<run id>/``) holds ``input/`` (links to the local
+inputs, downloads of the URLs), ``output/`` (``$SPARKLAB_OUTPUT``), ``driver.log``, ``metrics.csv``,
+``usage.png``, ``summary.txt``, ``job.json`` and ``app-result.json`` (the exit status and error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sparklab.core.contract import contract
+from sparklab.core.errors import BadInput, RunFailed
+from sparklab.job.submission import INPUT_ENV, OUTPUT_ENV, Submission, input_name
+
+APP_RESULT_FILE = "app-result.json"
+LAUNCHER = Path(__file__).resolve().parents[1] / "launcher.py"
+LOCAL_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+              "spark.ui.showConsoleProgress": "false"}
+
+
+def stage_inputs(specs: Sequence[str], folder: Path) -> None:
+    """Every input under its base name in ``folder``: local paths linked, URLs downloaded."""
+    folder.mkdir(mode=0o700)
+    for spec in specs:
+        target = folder / input_name(spec)
+        if spec.startswith(("https://", "http://")):
+            try:
+                with urllib.request.urlopen(spec, timeout=60) as answer, target.open("wb") as out:  # noqa: S310
+                    shutil.copyfileobj(answer, out)
+            except (OSError, ValueError) as err:
+                raise BadInput(f"--input {spec.split('?', 1)[0]}: cannot be read ({err}) "
+                               "(fix: check the URL)") from None
+        else:
+            target.symlink_to(Path(spec).expanduser().resolve())
+
+
+def submit_args(sub: Submission, memory_gib: int) -> str:
+    """``PYSPARK_SUBMIT_ARGS``: how pyspark's spark-submit starts the JVM for this application."""
+    parts = ["--master", "local[*]", "--driver-memory", f"{memory_gib}g",
+             "--name", f"sparklab-{sub.app.stem}"]
+    for key, value in {**LOCAL_CONF, **sub.conf}.items():
+        parts += ["--conf", f"{key}={value}"]
+    if sub.py_files:
+        parts += ["--py-files", ",".join(str(p) for p in sub.py_files)]
+    return shlex.join([*parts, "pyspark-shell"])
+
+
+def launcher_env(sub: Submission, run_dir: Path, base: dict[str, str]) -> dict[str, str]:
+    import psutil
+
+    env = dict(base)
+    memory_gib = max(1, min(4, int(psutil.virtual_memory().total * 0.4 / 1024**3)))
+    env["PYSPARK_SUBMIT_ARGS"] = submit_args(sub, memory_gib)
+    env[INPUT_ENV] = str(run_dir / "input")
+    env[OUTPUT_ENV] = str(run_dir / "output")
+    paths = [str(p if p.suffix != ".py" else p.parent) for p in sub.py_files]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [*paths, env.get("PYTHONPATH")]))
+    return env
+
+
+def app_result(run_dir: Path, returncode: int | None) -> dict[str, Any]:
+    """The launcher's result line from the driver log; when absent, the process's own exit."""
+    log = run_dir / "driver.log"
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    found = contract().read_driver_log(text.splitlines())
+    if isinstance(found["result"], dict) and "exit_status" in found["result"]:
+        return found["result"]
+    status = returncode if returncode not in (None, 0) else 1
+    return {"exit_status": status, "error": found["error"] or "the driver exited without a result"}
+
+
+def run_submit_local(sub: Submission, say: Callable[[str], None], out: Any = None, plain: bool = False,
+                     home: Path | None = None) -> int:
+    """The whole local run of ``sub``; the exit code (0, 130), or RunFailed when the app failed."""
+    from sparklab.core.state import check_home, private_dir, sparklab_home
+    from sparklab.job import report
+    from sparklab.job import runs as jobs
+    from sparklab.job.live import view as live
+    from sparklab.job.local import spark as local_spark
+    from sparklab.job.local.checks import java_problem
+    from sparklab.job.local.procs import driver_env
+    from sparklab.job.local.run import LOCAL_DIR, local_runs
+    from sparklab.job.local.watch import watch_driver
+
+    problem = java_problem()
+    if problem:
+        raise BadInput(problem)
+    local_spark.ensure_installed()
+    home = home or sparklab_home()
+    run_id = jobs.new_run_id()
+    run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
+    private_dir(local_runs(home), check_home(home))
+    run_dir.mkdir(mode=0o700)
+    try:
+        stage_inputs(sub.inputs, run_dir / "input")
+    except BadInput:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    (run_dir / "output").mkdir(mode=0o700)
+    shapes = (("--executors", sub.executors), ("--executor-cores", sub.executor_cores),
+              ("--executor-memory", sub.executor_memory))
+    sized = [flag for flag, value in shapes if value is not None]
+    if sized:
+        say(f"{', '.join(sized)}: ignored with --local (one JVM on this machine runs every task)")
+    cores = os.cpu_count() or 1
+    say(f"submit run {run_id}: {sub.name} {shlex.join(sub.app_args)}".rstrip())
+    say(f"local Spark with all {cores} cores (local[*]); run folder: {run_dir}")
+    view = live.make_live_view(f"sparklab submit --local {sub.name} {run_id}", out=out, force_plain=plain,
+                               unit="process")
+    from sparklab.job.local.driver import STATUS_FILE
+
+    cmd = [sys.executable, str(LAUNCHER), "--status-file", str(run_dir / STATUS_FILE), str(sub.app),
+           *sub.app_args]
+    submitted = time.time()
+    watched = watch_driver(cmd, launcher_env(sub, run_dir, driver_env()), run_dir, view,
+                           lambda: app_result(run_dir, 0).get("exit_status") == 0)
+    ended = time.time()
+    result = app_result(run_dir, watched.returncode)
+    (run_dir / APP_RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    job = {"run_id": run_id, "app_name": f"local-{run_id}", "state": watched.state, "mode": "local",
+           "master": "local[*]", "cores": cores, "submitted_at": time.strftime(
+               "%Y-%m-%dT%H:%M:%SZ", time.gmtime(submitted)),
+           "terminated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ended)),
+           "spark_ui": watched.spark_ui, "sources": sub.inputs, "app": sub.name,
+           "exit_status": result.get("exit_status"), **{"submission": sub.describe()}}
+    if watched.state == "INTERRUPTED":
+        job["error_message"] = "interrupted (Ctrl-C): the files hold what was sampled until then"
+    elif watched.state == "FAILED":
+        job["error_message"] = str(result.get("error") or "the driver exited without a result")
+    (run_dir / "job.json").write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
+    summary = report.render(run_dir)
+    say(report.summary_text(summary).rstrip())
+    files = sorted(p for p in (run_dir / "output").rglob("*") if p.is_file())
+    say(f"output: {run_dir / 'output'} ({len(files)} file{'s' if len(files) != 1 else ''})")
+    say(f"driver log: {run_dir / 'driver.log'}")
+    say(f"chart: {run_dir / report.CHART_FILE}")
+    say(f"again: python3 runner.py report --local --run {run_id}")
+    if watched.state == "INTERRUPTED":
+        say(f"submit --local interrupted; partial results in {run_dir}")
+        return 130
+    if watched.state != "COMPLETED":
+        raise RunFailed(f"{sub.name} failed: {job['error_message']}")
+    return 0
