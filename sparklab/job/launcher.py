@@ -15,8 +15,9 @@ application) and runs as the driver's main file; locally it is the driver proces
   ``$SPARKLAB_OUTPUT`` into a gzip tar and PUTs it to that presigned URL, unless it holds more
   than ``OUTPUT_LIMIT_BYTES`` (then nothing is uploaded and the result says so);
 * prints one ``SPARKLAB_RESULT {json}`` line (the parser is ``read_driver_log`` of the contract)
-  with the exit status, the error and the output's size, plus a ``SPARKLAB_ERROR`` line on a
-  failure, and exits with the application's status.
+  with the exit status, the error and the output's size (``collected``), added to the result
+  line the application printed itself if it did (WordCount does), plus a ``SPARKLAB_ERROR`` line
+  on a failure, and exits with the application's status.
 
 With ``--status-file`` (local runs), a thread writes the Spark UI address there once the
 application has started its SparkContext, for the live view.
@@ -25,10 +26,12 @@ application has started its SparkContext, for the live view.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import runpy
+import subprocess
 import sys
 import tarfile
 import threading
@@ -43,6 +46,7 @@ RESULT_PREFIX = "SPARKLAB_RESULT"  # the same prefixes as wordcount_app.py and t
 ERROR_PREFIX = "SPARKLAB_ERROR"
 OUTPUT_LIMIT_BYTES = 1024**3  # 1 GiB
 OUTPUT_ARCHIVE = "output.tar.gz"
+JVM_EXIT_SECONDS = 300  # a JVM writing a new class archive at exit takes 10-60 s
 
 
 def _utc(epoch: float) -> str:
@@ -93,15 +97,46 @@ def run_app(app: Path, args: Sequence[str]) -> tuple[int, str]:
     return 0, ""
 
 
-def stop_spark() -> None:
-    """Stop the SparkContext the application left running (its work is done)."""
+class ResultTee:
+    """``sys.stdout`` as it was, remembering the last ``SPARKLAB_RESULT`` line the application printed
+    (WordCount prints one): the launcher's own result line adds to it instead of hiding it."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.app_result, self._line = stream, {}, ""
+
+    def write(self, text: str) -> int:
+        self._line += text
+        *done, self._line = self._line.split("\n")
+        for line in done:
+            if line.strip().startswith(RESULT_PREFIX + " "):
+                try:
+                    found = json.loads(line.strip()[len(RESULT_PREFIX) + 1:])
+                except ValueError:
+                    continue
+                self.app_result = found if isinstance(found, dict) else {}
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def stop_spark(wait: float = JVM_EXIT_SECONDS) -> None:
+    """Stop the SparkContext the application left running (its work is done), then wait for the
+    JVM to exit (closing its stdin ends pyspark's gateway; a JVM writing a class archive takes a while)."""
     context = getattr(sys.modules.get("pyspark"), "SparkContext", None)
+    jvm = getattr(getattr(context, "_gateway", None), "proc", None)
     active = getattr(context, "_active_spark_context", None)
     if active is not None:
         try:
             active.stop()
         except Exception as err:  # noqa: BLE001 - nothing left to save
             print(f"sparklab: stopping Spark: {err}", file=sys.stderr, flush=True)
+    if jvm is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        jvm.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        jvm.wait(timeout=wait)
 
 
 def output_size(folder: Path) -> tuple[int, int]:
@@ -168,13 +203,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.status_file:
         threading.Thread(target=_watch_spark, args=(Path(options.status_file), done), daemon=True).start()
     started = time.time()
-    status, error = run_app(app, options.args)
+    tee = ResultTee(sys.stdout)
+    sys.stdout = tee
+    try:
+        status, error = run_app(app, options.args)
+    finally:
+        sys.stdout = tee.stream
     done.set()
     stop_spark()
     ended = time.time()
-    result = {"app": app.name, "exit_status": status, "error": error, "started_at": _utc(started),
-              "finished_at": _utc(ended), "elapsed_seconds": round(ended - started, 3),
-              "output": collect_output(output, options.output_url)}
+    # The application's own result (WordCount's) keeps its keys; the launcher's are added.
+    result = {"started_at": _utc(started), "finished_at": _utc(ended),
+              "elapsed_seconds": round(ended - started, 3), **tee.app_result,
+              "app": app.name, "exit_status": status, "error": error,
+              "collected": collect_output(output, options.output_url)}
     if error:
         print(f"{ERROR_PREFIX} {json.dumps({'error': error[:2000]})}", flush=True)
     print(f"{RESULT_PREFIX} {json.dumps(result, ensure_ascii=True, sort_keys=True)}", flush=True)

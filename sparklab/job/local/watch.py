@@ -1,7 +1,7 @@
 """One local driver process, watched: started in its own session, sampled every second, stopped on Ctrl-C.
 
 Shared by every local run (``wordcount --local`` and ``submit --local``): the driver's command
-and environment come from the caller; this module starts it with its output in ``driver.log``,
+and environment come from the caller; this module starts it with its output added to ``driver.log``,
 runs :class:`sparklab.job.local.sampler.LocalSampler` and the live view while it runs, and on
 Ctrl-C stops its whole tree (:mod:`sparklab.job.local.procs`).
 """
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparklab.job.local.driver import STATUS_FILE
 from sparklab.job.local.procs import Interrupts, reap, stop_tree
 from sparklab.job.local.sampler import LocalSampler
 from sparklab.job.monitor import Snapshot
+
+STATUS_FILE = "driver-status.json"  # the launcher tells the sampler the Spark UI address here
 
 
 @dataclass
@@ -43,7 +44,7 @@ def watch_driver(cmd: Sequence[str], env: dict[str, str], run_dir: Path, view: A
             view.set_spark_ui(status["spark_ui"])
             view.note(f"Spark UI (while the job runs, on this machine only): {status['spark_ui']}")
 
-    with Interrupts() as interrupts, (run_dir / "driver.log").open("wb") as log:
+    with Interrupts() as interrupts, (run_dir / "driver.log").open("ab") as log:
         proc = subprocess.Popen(list(cmd), cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         sampler = LocalSampler(proc.pid, run_dir / "metrics.csv", on_sample=on_sample,
