@@ -41,22 +41,13 @@ from typing import Any
 from sparklab.core.contract import contract
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.checks import java_problem, local_inputs
+from sparklab.job.local.submit import LOCAL_DIR as LOCAL_DIR
+from sparklab.job.local.submit import launch, local_runs, new_run, write_job
 from sparklab.job.submission import Submission
 
 CLASS_ARCHIVE_LOG = "jvm-class-archive.log"
 PARTS_DIR = "counts-parts"
 WORDCOUNT_APP = Path(__file__).resolve().parents[1] / "wordcount_app.py"
-
-LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
-
-
-# --------------------------------------------------------------------------- folders
-def local_runs(home: Path) -> Path:
-    """``$SPARKLAB_HOME/local/runs``: the local runs sit where a cluster's runs would."""
-    from sparklab.core.state import ClusterState
-
-    return ClusterState(LOCAL_DIR, home).runs
-
 
 def list_runs(home: Path) -> list[Path]:
     from sparklab.job.runs import RUN_ID_PATTERN
@@ -132,7 +123,6 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     from sparklab.job.live import view as live
     from sparklab.job.local import spark as local_spark
     from sparklab.job.local.procs import driver_env
-    from sparklab.job.local.submit import launch, new_run, write_job
 
     problem = java_problem()
     if problem:

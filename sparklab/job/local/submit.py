@@ -32,6 +32,7 @@ from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.watch import STATUS_FILE, Watched, watch_driver
 from sparklab.job.submission import INPUT_ENV, OUTPUT_ENV, Submission, input_name
 
+LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
 APP_RESULT_FILE = "app-result.json"
 LAUNCHER = Path(__file__).resolve().parents[1] / "launcher.py"
 LOCAL_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
@@ -90,6 +91,13 @@ def app_result(run_dir: Path, returncode: int | None) -> dict[str, Any]:
     return {"exit_status": status, "error": found["error"] or "the driver exited without a result"}
 
 
+def local_runs(home: Path) -> Path:
+    """``$SPARKLAB_HOME/local/runs``: the local runs sit where a cluster's runs would."""
+    from sparklab.core.state import ClusterState
+
+    return ClusterState(LOCAL_DIR, home).runs
+
+
 @dataclass
 class Launched:
     """How a local run went: the watched driver, the launcher's result, and when."""
@@ -104,7 +112,6 @@ def new_run(home: Path) -> tuple[str, Path]:
     """A run id and its folder, made (0700) under ``$SPARKLAB_HOME/local/runs``."""
     from sparklab.core.state import check_home, private_dir
     from sparklab.job import runs as jobs
-    from sparklab.job.local.run import LOCAL_DIR, local_runs
 
     run_id = jobs.new_run_id()
     run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
