@@ -180,7 +180,7 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
         from sparklab.job.runs import RUN_ID_PATTERN
 
         if not RUN_ID_PATTERN.match(run) or "\n" in run:
-            raise BadInput(f"--run {run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+            raise BadInput(f"--run {run!r}: not a run id like 20261127-093000-3fa2 "
                            f"(fix: omit it for the latest, or pick a folder name under {local_runs(base)})")
         run_dir = local_runs(base) / run
         if not run_dir.is_dir():
@@ -189,7 +189,7 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
     else:
         runs = list_runs(base)
         if not runs:
-            raise RunFailed("no local WordCount run yet "
+            raise RunFailed("no local run yet "
                            "(fix: python3 runner.py wordcount --local --generate 200MB)")
         run_dir = runs[-1]
     summary = report.render(run_dir)
