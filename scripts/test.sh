@@ -3,7 +3,8 @@
 # check, prints `N passed, N failed` and exits non-zero if anything failed.
 #
 # Steps: system packages (apt) -> docker engine -> molecule base image -> virtualenv ->
-# yamllint, ansible-lint, syntax checks, collection build, ruff, pytest, molecule.
+# yamllint, ansible-lint, syntax checks, collection build, ansible-test sanity and units, ruff,
+# pytest, molecule.
 # Only what this script started (dockerd, by PID) is stopped at the end.
 set -uo pipefail
 
@@ -134,7 +135,8 @@ run_pytest() {
   local xml=$WORK/pytest.xml
   # loadfile: every test of a module on one worker, in order (module fixtures such as the cluster
   # harness carry state from one test to the next; xdist 3.8 with pytest 9.2 ignored xdist_group).
-  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --junitxml="$xml" tests
+  # --durations: the slowest tests, printed on every run so the test time is watched where it grows.
+  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --durations=25 --junitxml="$xml" tests
   local rc=$?
   if [[ -f $xml ]]; then
     read -r PYTEST_PASSED PYTEST_FAILED PYTEST_SKIPPED < <(python3 - "$xml" <<'PY'
@@ -176,6 +178,10 @@ check "yamllint" yamllint --strict .
 check "ansible-lint (profile production)" ansible-lint --offline
 check "Playbook syntax" syntax_check_all
 check "Collection build and install" collection_build_and_install
+# The built collection as Galaxy users get it: every sanity test that applies, then the plugins'
+# unit tests (tests/unit/plugins); see scripts/ansible-test.sh and docs/testing.md.
+check "ansible-test sanity" bash scripts/ansible-test.sh sanity
+check "ansible-test units" bash scripts/ansible-test.sh units
 check "ruff" ruff check .
 log "pytest"
 run_pytest

@@ -6,6 +6,10 @@ import sys
 
 import pytest
 
+# The collection's own unit tests import it as ``ansible_collections.sparklab.cluster``; they are run by
+# `ansible-test units` (scripts/ansible-test.sh), which puts the collection on its path.
+collect_ignore = ["unit/plugins"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Under pytest-xdist the workers collect, and a pytest.exit in a worker only crashes it: xdist

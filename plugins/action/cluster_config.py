@@ -8,10 +8,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import load_extra_vars
+from ansible_collections.sparklab.cluster.plugins.module_utils.admin_address import resolve_admin_cidrs
 from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
     DERIVED_KEYS,
     ConfigError,
-    resolve_admin_cidrs,
     validate,
 )
 

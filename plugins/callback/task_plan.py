@@ -4,11 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = r"""
 name: task_plan
 type: aggregate
@@ -24,6 +19,12 @@ description:
 requirements:
   - enable in the callbacks_enabled setting
 """
+
+
+import contextlib
+import json
+
+from ansible.plugins.callback import CallbackBase
 
 MARKER = "SPARKLAB_TASK_PLAN "
 VALIDATE_ACTIONS = ("validate_argument_spec", "ansible.builtin.validate_argument_spec")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
+from ansible_collections.sparklab.cluster.plugins.module_utils.config_checks import (
     check_admin_cidrs,
     strict_bool,
 )
@@ -18,7 +18,7 @@ description:
     an entry that is not an IPv4 CIDR with host bits zero, or a list whose union covers more
     addresses than one /8 (for example C(0.0.0.0/1) and C(128.0.0.0/1)) while world access is not
     allowed.
-  - The rule is C(check_admin_cidrs) in C(plugins/module_utils/cluster_config.py), the one the
+  - The rule is C(check_admin_cidrs) in C(plugins/module_utils/config_checks.py), the one the
     configuration check applies, so a value passed straight to the role is held to it too.
 version_added: "0.2.0"
 author:

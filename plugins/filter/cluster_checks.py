@@ -81,7 +81,8 @@ def inventory_nodes(hosts: list[str], hostvars: Any) -> list[dict[str, Any]]:
         ip = str(facts.get("private_ip_address") or "")
         if not dns:
             raise AnsibleFilterError(f"host {host} has no private_dns_name in the inventory")
-        nodes.append({"host": host, "name": dns.split(".")[0], "addresses": [a for a in (dns, ip) if a]})
+        name = dns.split(".", maxsplit=1)[0]
+        nodes.append({"host": host, "name": name, "addresses": [a for a in (dns, ip) if a]})
     return nodes
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import state_dir
+from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_names import state_dir
 
 DOCUMENTATION = r"""
 ---
@@ -14,7 +14,7 @@ short_description: The state folder of a cluster on the controller
 description:
   - Returns C($SPARKLAB_HOME/<cluster name>), with C(SPARKLAB_HOME) read from the controller's
     environment (default C(~/.sparklab)), C(~) expanded and the path made absolute.
-  - The rule is C(state_dir) in C(plugins/module_utils/cluster_config.py), the one that gives the
+  - The rule is C(state_dir) in C(plugins/module_utils/cluster_names.py), the one that gives the
     C(cluster_state_dir) fact of the configuration check and the state folder of runner.py. The
     inventory uses this filter because connection variables are needed before any task has run.
 version_added: "0.2.0"

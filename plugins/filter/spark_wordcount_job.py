@@ -1,9 +1,9 @@
 """Filters of the spark_wordcount role: the names and the driver-log format it shares with runner.py.
 
-All come from ``plugins/module_utils/cluster_config.py``, the one definition runner.py reads too:
-the SparkApplication name is ``JOB_APP_NAME_PREFIX`` plus the run id, and the driver's result is
-read from its log by ``read_driver_log``; a run id follows ``RUN_ID_PATTERN`` and a new one comes from
-``new_run_id``.
+All come from ``plugins/module_utils`` (``cluster_names.py``, ``driver_log.py``), the one
+definition runner.py reads too: the SparkApplication name is ``JOB_APP_NAME_PREFIX`` plus the run
+id, and the driver's result is read from its log by ``read_driver_log``; a run id follows
+``RUN_ID_PATTERN`` and a new one comes from ``new_run_id``.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import re
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_config import (
+from ansible_collections.sparklab.cluster.plugins.module_utils.cluster_names import (
     JOB_APP_NAME_PREFIX,
     RUN_ID_PATTERN,
     new_run_id,
-    read_driver_log,
 )
+from ansible_collections.sparklab.cluster.plugins.module_utils.driver_log import read_driver_log
 
 DOCUMENTATION = r"""
 ---
@@ -26,7 +26,7 @@ short_description: The WordCount result printed in a Spark driver log
 description:
   - Returns the JSON object of the last C(SPARKLAB_RESULT) line of the log, or an empty mapping when
     the log has none or it is unreadable.
-  - The parser is C(read_driver_log) in C(plugins/module_utils/cluster_config.py), the one runner.py
+  - The parser is C(read_driver_log) in C(plugins/module_utils/driver_log.py), the one runner.py
     uses to read a driver log.
 version_added: "0.2.0"
 author:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CLUSTER_TAG = "sparklab:cluster"
-ROLE_TAG = "sparklab:role"
+from .aws_scan import ROLE_TAG  # the tags are aws_scan's, the scanner's and the front end's too
+
 ROLES = ("control-plane", "worker")
 
 

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.sparklab.cluster.plugins.module_utils import aws_scan
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_cluster_scan
@@ -21,14 +12,14 @@ description:
     the tag C(sparklab:cluster=<cluster>) in the region, and the job bucket by its exact name
     C(sparklab-<cluster>-<account>-<region>) (this cluster's, or untagged), and only when the caller's
     account owns it (HeadBucket with C(ExpectedBucketOwner), then the caller's own bucket list).
-  - RV(bucket_owner) says whether a bucket of that name exists in another account (C(foreign)):
+  - RV(bucket_owner) says whether a bucket of that name exists in another account (C(foreign));
     the playbooks then refuse to go on, since the name is predictable and anyone may have made it.
   - The scanner is C(plugins/module_utils/aws_scan.py), shared with the Python front end.
   - Read-only. Used for the owner check before provisioning and for the audit after teardown.
   - Instances and volumes that are already terminated or deleted are not counted.
 version_added: "0.1.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   cluster:
     description: The cluster name (value of the C(sparklab:cluster) tag).
@@ -54,7 +45,7 @@ resources:
   type: list
   elements: dict
   contains:
-    type: {description: Resource type, e.g. vpc, instance, s3-bucket., type: str}
+    type: {description: "Resource type, for example vpc, instance, s3-bucket.", type: str}
     id: {description: Resource id or name., type: str}
     owner: {description: Value of the sparklab:owner tag (empty if missing)., type: str}
     creator:
@@ -88,6 +79,16 @@ owners:
   type: list
   elements: str
 """
+
+
+import contextlib
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils import aws_scan
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
 
 
 def main():

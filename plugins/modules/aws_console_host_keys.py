@@ -2,18 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import time
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.sparklab.cluster.plugins.module_utils.host_keys import check
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_console_host_keys
@@ -28,7 +16,7 @@ description:
   - Read-only.
 version_added: "0.2.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   instance_id:
     description: The instance.
@@ -71,6 +59,19 @@ waited:
 """
 
 
+import base64
+import contextlib
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils.host_keys import check
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
+
+
 @AWSRetry.jittered_backoff(retries=10)
 def _console(client, instance_id, latest):
     params = {"InstanceId": instance_id}
@@ -96,7 +97,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec={
             "instance_id": {"type": "str", "required": True},
-            "keyscan": {"type": "str", "required": True},
+            "keyscan": {"type": "str", "required": True, "no_log": False},  # public host keys
             "wait_seconds": {"type": "int", "default": 420},
             "interval": {"type": "int", "default": 15},
         },

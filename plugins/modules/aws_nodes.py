@@ -2,18 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import time
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.sparklab.cluster.plugins.module_utils import aws_nodes as names
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_nodes
@@ -41,7 +29,7 @@ description:
   - Supports check mode (reports what would change, calls only DescribeInstances).
 version_added: "0.2.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   cluster:
     description: The cluster name (value of the C(sparklab:cluster) tag).
@@ -168,6 +156,20 @@ terminated:
   elements: str
 """
 
+
+import contextlib
+import hashlib
+import json
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils import aws_nodes as names
+from ansible_collections.sparklab.cluster.plugins.module_utils.aws_scan import CLUSTER_TAG, ROLE_TAG
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
+
 LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 TERMINATE_BATCH = 100  # TerminateInstances takes up to 1000 ids; AWS recommends smaller batches
 
@@ -197,11 +199,11 @@ def _terminate(client, ids):
 
 def _cluster_instances(client, cluster, states):
     filters = [
-        {"Name": f"tag:{names.CLUSTER_TAG}", "Values": [cluster]},
+        {"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]},
         {"Name": "instance-state-name", "Values": states},
     ]
     # Never trust a filter alone: the tag value is checked again.
-    return [i for i in _describe(client, filters) if names.tags_of(i).get(names.CLUSTER_TAG) == cluster]
+    return [i for i in _describe(client, filters) if names.tags_of(i).get(CLUSTER_TAG) == cluster]
 
 
 def _wait(module, client, ids, done, what):
@@ -243,7 +245,7 @@ def _wanted_tags(module):
 
 def _launch_spec(module, role, instance_type, count, name):
     p = module.params
-    tags = dict(_wanted_tags(module), **{names.ROLE_TAG: role})
+    tags = dict(_wanted_tags(module), **{ROLE_TAG: role})
     if name:
         tags["Name"] = name
     tag_list = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
@@ -421,7 +423,7 @@ def main():
     )
     p = module.params
     if p["state"] == "present":
-        if p["tags"].get(names.CLUSTER_TAG) != p["cluster"]:
+        if p["tags"].get(CLUSTER_TAG) != p["cluster"]:
             module.fail_json(
                 msg=f"tags: must contain sparklab:cluster={p['cluster']} (every node is tagged at launch)"
             )

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.sparklab.cluster.plugins.module_utils import aws_scan
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_owned_bucket
@@ -27,7 +18,7 @@ description:
   - Supports check mode (only looks).
 version_added: "0.2.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   name:
     description: The bucket name.
@@ -55,6 +46,16 @@ owner:
   returned: success
   type: str
 """
+
+
+import contextlib
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.sparklab.cluster.plugins.module_utils import aws_scan
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
 
 
 def _refuse(module, name, account):

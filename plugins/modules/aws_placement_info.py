@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore
-
 DOCUMENTATION = r"""
 ---
 module: aws_placement_info
@@ -22,7 +13,7 @@ description:
   - Read-only.
 version_added: "0.1.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   instance_types:
     description: Instance types that must all be offered in the zone.
@@ -55,6 +46,16 @@ instance_types:
   returned: always
   type: dict
 """
+
+
+import contextlib
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
 
 
 @AWSRetry.jittered_backoff(retries=10)

@@ -18,7 +18,7 @@ description:
   - Runs on the controller only and makes no AWS call.
 version_added: "0.1.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   detect_admin_cidr:
     description:
@@ -28,7 +28,8 @@ options:
     type: bool
     default: true
 notes:
-  - Action plugin; the schema lives in C(plugins/module_utils/cluster_config.py).
+  - Action plugin; the keys live in C(plugins/module_utils/config_schema.py), their check in
+    C(plugins/module_utils/cluster_config.py).
 """
 
 EXAMPLES = r"""

@@ -7,7 +7,7 @@ from typing import Any
 from sparklab.cluster import aws, costs, credentials
 from sparklab.commands.base import Context, run_playbooks
 from sparklab.config.load import Config
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 from sparklab.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from sparklab.core.state import ClusterState
 
@@ -33,7 +33,7 @@ def plan(ctx: Context) -> int:
         run_dir = state.new_run("plan")
         env = emu.playbook_env()
         # The emulated cluster's key pair and known_hosts stay inside this run's folder.
-        env[contract().HOME_ENV] = str(run_dir / "emulated-home")
+        env[module_utils("cluster_names").HOME_ENV] = str(run_dir / "emulated-home")
         result = run_playbooks(ctx, cfg, "plan", fake, run_dir, cfg.extravars(**extra), env=env)
         if result.canceled:
             ctx.say("plan interrupted; the emulator is discarded, nothing exists anywhere")

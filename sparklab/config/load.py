@@ -1,6 +1,7 @@
 """Load ``cluster.yml`` plus ``--key value`` overrides and validate them before Ansible starts.
 
-The schema lives only in ``plugins/module_utils/cluster_config.py`` (shared with the
+The schema lives only in ``plugins/module_utils`` (``config_schema.py``, applied by ``validate`` of
+``cluster_config.py``; shared with the
 ``sparklab.cluster.cluster_config`` action that every playbook runs first); :mod:`sparklab.core.contract`
 imports it by file path so runner.py needs no installed collection.
 """
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 
 from sparklab.config.explain import explain, validate_offline
-from sparklab.core.contract import contract
+from sparklab.core.contract import contract, module_utils
 from sparklab.core.errors import BadInput
 
 DEFAULT_CONFIG = "cluster.yml"
@@ -200,6 +201,6 @@ def detect_admin_cidrs(config: Config) -> list[str]:
         return list(config.resolved["cluster_admin_cidrs"])
     mod = schema()
     try:
-        return [mod.detect_admin_cidr()]
+        return [module_utils("admin_address").detect_admin_cidr()]
     except mod.ConfigError as exc:
         raise BadInput(str(exc)) from None

@@ -13,7 +13,7 @@ Layout (the same paths the playbooks derive as ``cluster_home`` and ``cluster_st
             runs/<run id>/          one folder per WordCount run (see sparklab.job.runs)
 
 The home, the ``runs`` folder and the run folder names are defined once, in
-``plugins/module_utils/cluster_config.py`` (read here through :mod:`sparklab.core.contract`).
+``plugins/module_utils/cluster_names.py`` (read here through :mod:`sparklab.core.contract`).
 """
 
 from __future__ import annotations
@@ -26,19 +26,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import contract, module_utils
 from sparklab.core.errors import BadInput
 
 # Run folders of these verbs only hold Ansible logs and are rotated; job runs (wordcount) hold
 # results and are never deleted by sparklab.
 ROTATED_VERBS = ("plan", "provision", "up", "down", "status")
 KEEP_RUNS = 20
-RUN_FOLDER = re.compile(contract().RUN_FOLDER_PATTERN)
+names = module_utils("cluster_names")
+RUN_FOLDER = re.compile(names.RUN_FOLDER_PATTERN)
 
 
 def sparklab_home(environ: dict[str, str] | None = None) -> Path:
     """The state root: ``$SPARKLAB_HOME`` or ``~/.sparklab`` (``~`` expanded, absolute)."""
-    return Path(contract().sparklab_home(environ))
+    return Path(names.sparklab_home(environ))
 
 
 BAD_HOME_FIX = "(fix: point SPARKLAB_HOME at a folder of your own, or unset it to use ~/.sparklab)"
@@ -107,7 +108,7 @@ class ClusterState:
 
     @property
     def runs(self) -> Path:
-        return self.root / contract().RUNS_DIR
+        return self.root / names.RUNS_DIR
 
     @property
     def private_key(self) -> Path:
@@ -176,9 +177,8 @@ class ClusterState:
         """Create ``runs/<run id>-<verb>/`` (0700) and rotate old Ansible-only run folders."""
         self.ensure()
         private_dir(self.runs, self.home)
-        shared = contract()
         while True:
-            run = self.runs / shared.run_folder_name(shared.new_run_id(now), verb)
+            run = self.runs / names.run_folder_name(names.new_run_id(now), verb)
             try:
                 run.mkdir(mode=0o700)
                 break

@@ -1,7 +1,7 @@
 """The result a WordCount run logs: its fields, and reading it from a driver log.
 
 The driver prints one ``<JOB_RESULT_PREFIX> {json}`` line; the parser is ``read_driver_log`` of
-``plugins/module_utils/cluster_config.py``, the one the spark_wordcount role uses too.
+``plugins/module_utils/driver_log.py``, the one the spark_wordcount role uses too.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 
-RESULT_PREFIX = contract().JOB_RESULT_PREFIX
+driver_log = module_utils("driver_log")
+RESULT_PREFIX = driver_log.JOB_RESULT_PREFIX
 
 
 class ResultNotFoundError(ValueError):
@@ -55,8 +56,8 @@ class Result:
 
 def parse_driver_log(text: str) -> Result:
     """The job's result from its driver log (the last ``<RESULT_PREFIX> {json}`` line wins), read by
-    the parser the spark_wordcount role uses too (``read_driver_log`` of the contract)."""
-    found = contract().read_driver_log(text.splitlines())
+    the parser the spark_wordcount role uses too (``read_driver_log`` of ``driver_log.py``)."""
+    found = driver_log.read_driver_log(text.splitlines())
     if found["result"] is None:
         raise ResultNotFoundError(found["problem"])
     try:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparklab.core.contract import contract, module_utils
+from sparklab.core.contract import module_utils
 from sparklab.core.state import ClusterState
 
 # The result the job logs is read in sparklab.job.result; its names stay importable from here.
@@ -47,9 +47,10 @@ from sparklab.job.result import ResultNotFoundError as ResultNotFoundError
 from sparklab.job.result import parse_driver_log as parse_driver_log
 from sparklab.job.wordcount_app import parse_size
 
-# Shared with the spark_wordcount role: defined once in plugins/module_utils/cluster_config.py.
-RUN_ID_PATTERN = re.compile(contract().RUN_ID_PATTERN)
-APP_NAME_PREFIX = contract().JOB_APP_NAME_PREFIX
+# Shared with the spark_wordcount role: defined once in plugins/module_utils/cluster_names.py.
+names = module_utils("cluster_names")
+RUN_ID_PATTERN = re.compile(names.RUN_ID_PATTERN)
+APP_NAME_PREFIX = names.JOB_APP_NAME_PREFIX
 DEFAULT_URL_EXPIRY_SECONDS = 3600
 DEFAULT_OUTPUT_PARTS = 4
 JOB_VARS_FILE = "job-vars.json"
@@ -81,7 +82,7 @@ def require_own_bucket(s3_client: Any, bucket: str, account: str) -> None:
 # --------------------------------------------------------------------------- runs and folders
 def new_run_id(now: float | None = None) -> str:
     """A sortable, unique, DNS-safe run id such as ``20261127-093000-3fa2``."""
-    return str(contract().new_run_id(now))
+    return str(names.new_run_id(now))
 
 
 def app_name(run_id: str) -> str:
@@ -94,7 +95,7 @@ def app_name(run_id: str) -> str:
 def run_dir(cluster_name: str, run_id: str, home: Path | None = None) -> Path:
     """``$SPARKLAB_HOME/<cluster>/runs/<run-id>/`` (not created)."""
     state = ClusterState(cluster_name, home) if home else ClusterState.for_cluster(cluster_name)
-    return state.runs / contract().run_folder_name(run_id)
+    return state.runs / names.run_folder_name(run_id)
 
 
 def bucket_name(cluster_name: str, account_id: str, region: str) -> str:

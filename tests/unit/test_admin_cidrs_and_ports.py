@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from sparklab.config.load import schema
+from sparklab.core.contract import module_utils
 
 cc = schema()  # plugins/module_utils/cluster_config.py
+checks = module_utils("config_checks")  # the rule of the keys and of the security-group role
 
 
 @pytest.mark.parametrize(
@@ -30,7 +32,7 @@ def test_overlapping_cidrs_are_counted_once_and_a_slash_8_passes() -> None:
     resolved, warnings = cc.validate(
         {"cluster_name": "a", "cluster_admin_cidrs": ["10.0.0.0/8", "10.0.0.0/9", "10.128.0.0/9"]}
     )
-    assert cc.admin_address_count(resolved["cluster_admin_cidrs"]) == 2**24
+    assert checks.admin_address_count(resolved["cluster_admin_cidrs"]) == 2**24
     assert warnings == []
 
 
@@ -46,11 +48,11 @@ def test_split_world_is_allowed_only_with_the_override_and_then_warns() -> None:
 
 
 def test_check_admin_cidrs_is_the_rule_the_security_group_role_applies() -> None:
-    assert cc.check_admin_cidrs(["203.0.113.7/32"], False) is None
-    assert "whole internet" in cc.check_admin_cidrs(["0.0.0.0/0"], False)
-    assert cc.check_admin_cidrs(["0.0.0.0/0"], True) is None
-    assert "not an IPv4 CIDR" in cc.check_admin_cidrs(["10.0.0.1/8"], False)
-    assert "not a list" in cc.check_admin_cidrs("0.0.0.0/0", False)
+    assert checks.check_admin_cidrs(["203.0.113.7/32"], False) is None
+    assert "whole internet" in checks.check_admin_cidrs(["0.0.0.0/0"], False)
+    assert checks.check_admin_cidrs(["0.0.0.0/0"], True) is None
+    assert "not an IPv4 CIDR" in checks.check_admin_cidrs(["10.0.0.1/8"], False)
+    assert "not a list" in checks.check_admin_cidrs("0.0.0.0/0", False)
 
 
 def test_spark_ui_node_port_defaults_to_30040_and_must_differ_from_the_dashboard() -> None:

@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from sparklab.config.load import schema
+from sparklab.core.contract import module_utils
 
 ROOT = Path(__file__).resolve().parents[2]
 cc = schema()  # plugins/module_utils/cluster_config.py, loaded as runner.py loads it
+checkip = module_utils("admin_address")  # the public-address detection over HTTP
 
 
 def test_defaults_are_filled_and_state_dir_derived() -> None:
@@ -83,12 +85,13 @@ def test_admin_cidr_is_detected_only_when_empty() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         resolved, _ = cc.validate({"cluster_name": "a"})
-        assert cc.resolve_admin_cidrs(resolved, url)["cluster_admin_cidrs_effective"] == ["203.0.113.9/32"]
+        detected = checkip.resolve_admin_cidrs(resolved, url)
+        assert detected["cluster_admin_cidrs_effective"] == ["203.0.113.9/32"]
         given, _ = cc.validate({"cluster_name": "a", "cluster_admin_cidrs": ["192.0.2.0/24"]})
-        assert cc.resolve_admin_cidrs(given, "http://127.0.0.1:9/")["cluster_admin_cidrs_effective"] == [
+        assert checkip.resolve_admin_cidrs(given, "http://127.0.0.1:9/")["cluster_admin_cidrs_effective"] == [
             "192.0.2.0/24"
         ]
     finally:
         server.shutdown()
     with pytest.raises(cc.ConfigError, match="^cluster_admin_cidrs: "):
-        cc.detect_admin_cidr("http://127.0.0.1:9/", timeout=2)
+        checkip.detect_admin_cidr("http://127.0.0.1:9/", timeout=2)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 from sparklab.job import launcher
 
 LAUNCHER = Path(launcher.__file__)
@@ -29,13 +29,13 @@ def launch(tmp_path: Path, source: str, *args: str,
     url = ["--output-url", output_url] if output_url else []
     cmd = [sys.executable, str(LAUNCHER), *url, str(app), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
-    found = contract().read_driver_log((proc.stdout + proc.stderr).splitlines())
+    found = module_utils("driver_log").read_driver_log((proc.stdout + proc.stderr).splitlines())
     return proc, found
 
 
 def test_prefixes_are_the_contracts() -> None:
-    assert launcher.RESULT_PREFIX == contract().JOB_RESULT_PREFIX
-    assert launcher.ERROR_PREFIX == contract().JOB_ERROR_PREFIX
+    assert launcher.RESULT_PREFIX == module_utils("driver_log").JOB_RESULT_PREFIX
+    assert launcher.ERROR_PREFIX == module_utils("driver_log").JOB_ERROR_PREFIX
 
 
 def test_the_application_runs_as_main_with_its_arguments(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_sys_exit_is_the_exit_status(tmp_path: Path, code: str, status: int, err
 
 
 def test_the_applications_own_result_line_is_kept_and_completed(tmp_path: Path) -> None:
-    prefix = contract().JOB_RESULT_PREFIX
+    prefix = module_utils("driver_log").JOB_RESULT_PREFIX
     proc, found = launch(tmp_path, f"print('{prefix} ' + '{{\"words\": 6, \"top\": []}}')\n")
     assert proc.returncode == 0
     assert found["result"]["words"] == 6 and found["result"]["exit_status"] == 0

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("aws_nodes", ROOT / "plugins/module_utils/aws_nodes.py")
-assert _spec and _spec.loader
-names = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(names)
+from sparklab.core.contract import module_utils
+
+names = module_utils("aws_nodes")  # by file path, as runner.py loads the collection's module_utils
 
 
 def _instance(ident: str, role: str, name: str = "", launched: str = "2026-01-01T00:00:00") -> dict[str, Any]:

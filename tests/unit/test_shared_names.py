@@ -1,6 +1,6 @@
-"""Paths and names that runner.py and the roles share are defined once, in
-``plugins/module_utils/cluster_config.py``: SPARKLAB_HOME (with ``~`` expanded), the run folders,
-the SparkApplication name prefix and the result-line prefix of the WordCount driver.
+"""Paths and names that runner.py and the roles share are defined once, in ``plugins/module_utils``:
+SPARKLAB_HOME (with ``~`` expanded), the run folders and the SparkApplication name prefix in
+``cluster_names.py``, the result-line prefixes of the WordCount driver in ``driver_log.py``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from local_play import run_local_play
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import contract, module_utils
 from sparklab.core.state import ClusterState, sparklab_home
 from sparklab.job import runs as jobs
 
 REPO = Path(__file__).resolve().parents[2]
 cc = contract()
+names = module_utils("cluster_names")
+driver_log = module_utils("driver_log")
 # The WordCount application runs alone in the Spark driver pod, so it cannot import the contract:
 # its two copies (the module and the file the role ships) must carry the same prefixes.
 APP_COPIES = (REPO / "sparklab" / "job" / "wordcount_app.py",
@@ -51,19 +53,19 @@ def test_every_run_folder_follows_the_one_naming_scheme(tmp_path: Path) -> None:
     job_id = jobs.new_run_id(1795000000.0)
     assert ansible_run.parent == state.runs == jobs.run_dir("demo", job_id, tmp_path).parent
     assert ansible_run.name.startswith("20261118-110640-") and ansible_run.name.endswith("-provision")
-    folder = re.compile(cc.RUN_FOLDER_PATTERN)
+    folder = re.compile(names.RUN_FOLDER_PATTERN)
     assert folder.match(ansible_run.name).group("verb") == "provision"
     assert folder.match(job_id).group("verb") is None and jobs.RUN_ID_PATTERN.match(job_id)
-    assert jobs.app_name(job_id) == f"{cc.JOB_APP_NAME_PREFIX}{job_id}"
+    assert jobs.app_name(job_id) == f"{names.JOB_APP_NAME_PREFIX}{job_id}"
 
 
 def test_front_end_parses_the_result_line_with_the_shared_prefix() -> None:
     result = {"top": [["a", 2]], "lines": 1, "words": 2, "distinct_words": 1, "bytes": 4,
               "elapsed_seconds": 1.0, "started_at": "s", "finished_at": "f"}
-    log = f"noise\n{cc.JOB_RESULT_PREFIX} {json.dumps(result)}\n"
+    log = f"noise\n{driver_log.JOB_RESULT_PREFIX} {json.dumps(result)}\n"
     assert jobs.parse_driver_log(log).words == 2
     with pytest.raises(jobs.ResultNotFoundError, match="the job failed: boom"):
-        jobs.parse_driver_log(f'{cc.JOB_ERROR_PREFIX} {{"error": "boom"}}\n')
+        jobs.parse_driver_log(f'{driver_log.JOB_ERROR_PREFIX} {{"error": "boom"}}\n')
 
 
 @pytest.mark.parametrize("path", APP_COPIES, ids=lambda p: str(p.relative_to(REPO)))
@@ -71,8 +73,8 @@ def test_the_wordcount_application_prints_the_shared_prefixes(path: Path) -> Non
     constants = {node.targets[0].id: node.value.value for node in ast.parse(path.read_text()).body
                  if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
                  and isinstance(node.value, ast.Constant)}
-    assert constants["RESULT_PREFIX"] == cc.JOB_RESULT_PREFIX
-    assert constants["ERROR_PREFIX"] == cc.JOB_ERROR_PREFIX
+    assert constants["RESULT_PREFIX"] == driver_log.JOB_RESULT_PREFIX
+    assert constants["ERROR_PREFIX"] == driver_log.JOB_ERROR_PREFIX
 
 
 def test_no_front_end_module_spells_a_shared_name_itself() -> None:
@@ -114,8 +116,8 @@ def test_the_playbooks_get_the_shared_names_as_facts(tmp_path: Path) -> None:
         SPARKLAB_HOME="~/lab-state")
     state = tmp_path / "lab-state" / "demo"
     assert facts == {"home": str(tmp_path / "lab-state"), "state": str(state), "runs": str(state / "runs"),
-                     "app": cc.JOB_APP_NAME_PREFIX, "result": cc.JOB_RESULT_PREFIX,
-                     "run_id": cc.RUN_ID_PATTERN}
+                     "app": names.JOB_APP_NAME_PREFIX, "result": driver_log.JOB_RESULT_PREFIX,
+                     "run_id": names.RUN_ID_PATTERN}
 
 
 def test_the_inventory_connects_with_the_key_and_known_hosts_of_the_one_state_dir(
@@ -144,7 +146,7 @@ ANSIBLE_SPELLINGS = ("SPARKLAB_HOME", "/.sparklab", "SPARKLAB_RESULT", "SPARKLAB
 
 
 def test_no_playbook_role_or_inventory_file_spells_a_shared_name_itself() -> None:
-    """Only ``plugins/module_utils/cluster_config.py`` reads SPARKLAB_HOME and spells the job's
+    """Only ``plugins/module_utils`` reads SPARKLAB_HOME and spells the job's
     prefixes; YAML and templates take the ``cluster_*`` facts or the collection's filters
     (``cluster_state_dir``, ``spark_wordcount_app_name``, ``spark_wordcount_result``,
     ``spark_wordcount_run_id``). Comments may name them."""
@@ -163,13 +165,13 @@ def test_no_playbook_role_or_inventory_file_spells_a_shared_name_itself() -> Non
 RESULT = {"top": [["spark", 3], ["a", 1]], "lines": 2, "words": 4, "distinct_words": 2, "bytes": 20,
           "elapsed_seconds": 1.5, "started_at": "2026-11-27T09:30:00Z", "finished_at": "2026-11-27T09:30:02Z"}
 DRIVER_LOGS = {
-    "result among noise": f"INFO start\n{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\nINFO stop\n",
-    "the last result wins": (f"{cc.JOB_RESULT_PREFIX} {json.dumps(dict(RESULT, words=1))}\n"
-                             f"{cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\n"),
-    "indented result line": f"   {cc.JOB_RESULT_PREFIX} {json.dumps(RESULT)}  \n",
-    "error line only": f'INFO\n{cc.JOB_ERROR_PREFIX} {{"error": "OSError: boom"}}\n',
-    "unreadable result": f"{cc.JOB_RESULT_PREFIX} {{not json\n",
-    "prefix without a space": f"{cc.JOB_RESULT_PREFIX}{json.dumps(RESULT)}\n",
+    "result among noise": f"INFO start\n{driver_log.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\nINFO stop\n",
+    "the last result wins": (f"{driver_log.JOB_RESULT_PREFIX} {json.dumps(dict(RESULT, words=1))}\n"
+                             f"{driver_log.JOB_RESULT_PREFIX} {json.dumps(RESULT)}\n"),
+    "indented result line": f"   {driver_log.JOB_RESULT_PREFIX} {json.dumps(RESULT)}  \n",
+    "error line only": f'INFO\n{driver_log.JOB_ERROR_PREFIX} {{"error": "OSError: boom"}}\n',
+    "unreadable result": f"{driver_log.JOB_RESULT_PREFIX} {{not json\n",
+    "prefix without a space": f"{driver_log.JOB_RESULT_PREFIX}{json.dumps(RESULT)}\n",
     "empty log": "",
 }
 
@@ -199,7 +201,7 @@ def test_the_role_takes_its_run_id_from_the_one_rule(tmp_path: Path) -> None:
     """The role's run id filter, in a real play: a new id matches RUN_ID_PATTERN, a given one is kept."""
     ids = rendered_by_a_play(tmp_path, "['' | sparklab.cluster.spark_wordcount_run_id,"
                              " '20260101-120000-ab12' | sparklab.cluster.spark_wordcount_run_id]")
-    assert re.match(cc.RUN_ID_PATTERN, ids[0]), ids
+    assert re.match(names.RUN_ID_PATTERN, ids[0]), ids
     assert ids[1] == "20260101-120000-ab12"
 
 
@@ -212,3 +214,33 @@ def test_the_role_refuses_a_run_id_of_another_shape(tmp_path: Path) -> None:
     run = run_local_play(play, env, timeout=180)
     assert run.returncode != 0
     assert "'../x' is no run id" in run.stdout + run.stderr
+
+
+def test_each_name_of_the_collection_module_utils_is_defined_in_one_file() -> None:
+    """``plugins/module_utils`` is split by concern; no constant, function or class is defined in two
+    of its files (a second definition would drift from the first), and the shared strings are spelled
+    in the file that owns them only."""
+    defined: dict[str, list[str]] = {}
+    spelled: dict[str, set[str]] = {}
+    for path in sorted((REPO / "plugins" / "module_utils").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                targets = [node.target.id]
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                targets = [node.name]
+            else:
+                continue
+            for name in targets:
+                if not name.startswith("_"):
+                    defined.setdefault(name, []).append(path.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in SHARED_LITERALS:
+                spelled.setdefault(node.value, set()).add(path.name)
+    assert len(defined) > 80  # the files are really read
+    assert {name: files for name, files in defined.items() if len(files) > 1} == {}
+    assert spelled == {"SPARKLAB_HOME": {"cluster_names.py"}, "~/.sparklab": {"cluster_names.py"},
+                       "runs": {"cluster_names.py"}, "wordcount-": {"cluster_names.py"},
+                       "SPARKLAB_RESULT": {"driver_log.py"}, "SPARKLAB_ERROR": {"driver_log.py"}}

@@ -374,12 +374,12 @@ def top_of_parts(spark: SparkSession, folder: str, top: int) -> list[tuple[str, 
         stream = fs.open(status.getPath())
         try:
             reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
-            lines = [reader.readLine() for _ in range(top + 1)]
+            lines = [reader.readLine() for _row in range(top + 1)]
         finally:
             stream.close()
         for line in lines[1:]:  # after the header
             if line:
-                word, _, count = line.rpartition(",")
+                word, _comma, count = line.rpartition(",")
                 rows.append((word, int(count)))
     return sorted(rows, key=lambda row: (-row[1], row[0]))[:top]
 

@@ -38,16 +38,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.checks import java_problem, local_inputs
 from sparklab.job.local.submit import LOCAL_DIR as LOCAL_DIR
 from sparklab.job.local.submit import launch, local_runs, new_run, write_job
 from sparklab.job.submission import Submission
 
+driver_log = module_utils("driver_log")
+
 CLASS_ARCHIVE_LOG = "jvm-class-archive.log"
 PARTS_DIR = "counts-parts"
 WORDCOUNT_APP = Path(__file__).resolve().parents[1] / "wordcount_app.py"
+
 
 def list_runs(home: Path) -> list[Path]:
     from sparklab.job.runs import RUN_ID_PATTERN
@@ -61,7 +64,7 @@ def list_runs(home: Path) -> list[Path]:
 def _driver_error(log: Path, tail: int = 25) -> tuple[str, list[str]]:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     lines = text.splitlines()
-    return contract().read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
+    return driver_log.read_driver_log(lines)["error"] or "the driver exited without a result", lines[-tail:]
 
 
 @dataclass

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparklab.core.contract import contract
+from sparklab.core.contract import module_utils
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.watch import STATUS_FILE, Watched, watch_driver
 from sparklab.job.submission import INPUT_ENV, OUTPUT_ENV, Submission, input_name
 
-LOCAL_DIR = contract().LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; not a cluster name
+LOCAL_DIR = module_utils("cluster_names").LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; no cluster
 APP_RESULT_FILE = "app-result.json"
 LAUNCHER = Path(__file__).resolve().parents[1] / "launcher.py"
 LOCAL_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
@@ -84,7 +84,7 @@ def app_result(run_dir: Path, returncode: int | None) -> dict[str, Any]:
     """The launcher's result line from the driver log; when absent, the process's own exit."""
     log = run_dir / "driver.log"
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    found = contract().read_driver_log(text.splitlines())
+    found = module_utils("driver_log").read_driver_log(text.splitlines())
     if isinstance(found["result"], dict) and "exit_status" in found["result"]:
         return found["result"]
     status = returncode if returncode not in (None, 0) else 1
