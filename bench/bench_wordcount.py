@@ -12,21 +12,31 @@ user's second and later ``--local`` runs do; the archive is made first when this
 the regular expression instead of the jar, without the archive, and with exactly the example's
 options, so what each part gains is shown apart; every variant must give the same totals and top.
 
-The corpus is natural text assembled from this machine's man pages (every language installed)
-and ``/usr/share/doc`` (copyright files, READMEs, changelogs), files in an order fixed by a hash of
-their path, so languages and scripts are mixed; repeated when the pool is smaller than the size
-asked. ``wc -w`` on the same file is the single-core physical reference. The load average is
-printed with the figures: on a shared machine, times are only comparable within a pair.
+``--as-user`` measures the product instead, as a user runs it: ``runner.py wordcount --local
+--plain --input FILE``, the whole process (the runner, Spark, sampling, the CSV, the chart and the
+summary), paired with the example under ``spark-submit --master local[2]``, fresh JVMs, the order
+alternating inside each pair, the median of the pairs' ratios printed per corpus. Every run of the
+runner must give the same totals and top words.
 
-    .venv/bin/python bench/bench_wordcount.py                       # 40 MB and 200 MB, 3 pairs each
+The corpora (``bench/wordcount_corpora.py``, made once into the work folder, the same bytes every
+time): ``natural``, this machine's man pages (every language installed) and ``/usr/share/doc``,
+mostly ASCII English, the corpus this benchmark always had; ``real``, the translated man pages
+(Japanese, Korean, Russian, ...), Debian copyright files and vim's help files; ``scripts``, text
+generated in many scripts (Latin with diacritics and combining marks, Cyrillic, Greek, CJK,
+Devanagari, special case mappings, characters beyond the Basic Multilingual Plane). ``wc -w`` on
+the same file is the single-core physical reference. The load average is printed with the figures:
+on a shared machine, times are only comparable within a pair.
+
+    .venv/bin/python bench/bench_wordcount.py                       # natural, 40 MB and 200 MB, 3 pairs each
     SPARKLAB_BENCH_LARGE=400MB .venv/bin/python bench/bench_wordcount.py --repeat 5
+    .venv/bin/python bench/bench_wordcount.py --as-user   # scripts 200 MB, real 40 MB, natural 40/200 MB
+    .venv/bin/python bench/bench_wordcount.py --as-user --corpus scripts:200MB --corpus real:40MB
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
+import json
 import os
 import resource
 import statistics
@@ -34,12 +44,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import wordcount_corpora  # noqa: E402
 
 from sparklab.job import splitter as word_splitter  # noqa: E402
 from sparklab.job import tuning as spark_tuning  # noqa: E402
@@ -47,49 +59,11 @@ from sparklab.job.runs import parse_driver_log  # noqa: E402
 from sparklab.job.wordcount_app import parse_size  # noqa: E402
 
 CORES = 2
-TEXT_ROOTS = ("/usr/share/man", "/usr/share/doc")
+AS_USER_CORPORA = ("scripts:200MB", "real:40MB", "natural:40MB", "natural:200MB")
 # What both programs get: the master, no UI, no progress bar, the same driver memory.
 COMMON_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                "spark.driver.memory": "2g"}
 APP = REPO / "sparklab" / "job" / "wordcount_app.py"
-
-
-def text_files() -> list[Path]:
-    files = [Path(d, f) for root in TEXT_ROOTS for d, _, names in os.walk(root) for f in names]
-    files = [f for f in files if not f.is_symlink() and f.is_file()]
-    return sorted(files, key=lambda f: hashlib.sha256(str(f).encode()).hexdigest())
-
-
-def readable_texts(files: list[Path]) -> Iterator[bytes]:
-    """The UTF-8 text of each file (gzip unpacked); binaries and other encodings are left out."""
-    for path in files:
-        try:
-            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-            data.decode("utf-8")
-        except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
-            continue
-        if data and b"\0" not in data:
-            yield data
-
-
-def make_corpus(path: Path, size: int) -> None:
-    files = text_files()
-    written, passes = 0, 0
-    partial = path.with_suffix(".partial")
-    with partial.open("wb") as out:
-        while written < size:
-            before = written
-            for data in readable_texts(files):
-                out.write(data if data.endswith(b"\n") else data + b"\n")
-                written += len(data) + (0 if data.endswith(b"\n") else 1)
-                if written >= size:
-                    break
-            passes += 1
-            if written == before:
-                raise SystemExit(f"no readable text under {', '.join(TEXT_ROOTS)}: cannot build the corpus")
-    partial.rename(path)
-    print(f"corpus {path}: {written / 1e6:.1f} MB from {len(files)} files"
-          f"{f', the pool repeated {passes} times' if passes > 1 else ''}", flush=True)
 
 
 def spark_env() -> dict[str, str]:
@@ -212,13 +186,115 @@ def report(corpus: Path, repeat: int, timings: dict[str, list[Timing]], wc: tupl
     print(f"ratio sparklab / example (median of pairs): {ratio:.2f} (goal: at most 0.50)")
 
 
+@dataclass(frozen=True)
+class Runner:
+    """A checkout of sparklab whose ``runner.py`` is measured, and the cache folder it uses."""
+
+    checkout: Path
+    cache: Path | None = None  # XDG_CACHE_HOME; None: the user's own
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME")}
+        env["SPARKLAB_HOME"] = str(home)
+        if self.cache is not None:
+            env["XDG_CACHE_HOME"] = str(self.cache)
+        return env
+
+
+def run_as_user(runner: Runner, corpus: Path, home: Path) -> tuple[Timing, dict]:
+    """``runner.py wordcount --local --plain --input FILE``, timed whole; its result.json."""
+    from sparklab.job.local.run import list_runs
+
+    command = [sys.executable, str(runner.checkout / "runner.py"), "wordcount", "--local", "--plain",
+               "--input", str(corpus)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(command, env=runner.env(home), capture_output=True, text=True, check=False,
+                          cwd=runner.checkout)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"runner.py wordcount --local failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = json.loads((list_runs(home)[-1] / "result.json").read_text(encoding="utf-8"))
+    return Timing(wall, cpu, proc.stdout), result
+
+
+def measure_as_user(example: Path, corpus: Path, repeat: int, workdir: Path,
+                    runners: dict[str, Runner]) -> dict[str, list[Timing]]:
+    """Rounds of every runner and the example, the order reversed every other round; every
+    runner's every run must give the same totals and top words.
+
+    A runner runs once first, unmeasured, when its cache folder has no class archive yet (a
+    user's first ``--local`` run makes it; every later run maps it).
+    """
+    timings: dict[str, list[Timing]] = {name: [] for name in [*runners, "example"]}
+    results: dict[str, list[dict]] = {name: [] for name in runners}
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        for name, runner in runners.items():
+            archive = spark_tuning.class_archive(runner.env(Path(tmp)))
+            if archive is not None and not archive.ready:
+                made, _ = run_as_user(runner, corpus, Path(tmp, f"home-{len(name)}"))
+                print(f"{name}: first run (made the class archive {archive.path}): {made.wall:.1f} s, "
+                      "not counted", flush=True)
+        for pair in range(repeat):
+            order = list(timings) if pair % 2 == 0 else list(reversed(timings))
+            for name in order:
+                if name == "example":
+                    timings[name].append(spark_submit(example, [str(corpus)], COMMON_CONF))
+                else:
+                    timing, result = run_as_user(runners[name], corpus, Path(tmp, f"home-{name}"))
+                    timings[name].append(timing)
+                    results[name].append(result)
+                print(f"  round {pair + 1}: {name} {timings[name][-1].wall:.1f} s", flush=True)
+    every = [r for found in results.values() for r in found]
+    seen = {(r["words"], r["distinct_words"], json.dumps(r["top"])) for r in every}
+    if len(seen) != 1:
+        raise SystemExit(f"the runners' totals or top words differ between runs: {sorted(seen)[:2]}")
+    for name, found in results.items():
+        splitters = {r["word_splitter"] for r in found}
+        print(f"  {name}: {found[0]['words']} words, {found[0]['distinct_words']} distinct; word splitter: "
+              f"{', '.join(sorted(splitters))}; in the application: "
+              f"{statistics.median(r['elapsed_seconds'] for r in found):.1f} s (median)", flush=True)
+    return timings
+
+
+Row = tuple[str, Path, dict[str, list[Timing]], tuple[float, float]]
+
+
+def report_as_user(rows: list[Row], repeat: int) -> None:
+    print(f"\nas the user runs it: runner.py wordcount --local --plain against Spark's example under "
+          f"spark-submit --master local[{CORES}]; {repeat} rounds, fresh JVMs, median; ratio: median of "
+          "the rounds' ratios")
+    for label, corpus, timings, load in rows:
+        theirs = statistics.median(t.wall for t in timings["example"])
+        print(f"{label} ({corpus.stat().st_size / 1e6:.1f} MB), load average {load[0]:.1f} before, "
+              f"{load[1]:.1f} after: example {theirs:.1f} s")
+        for name, runs in timings.items():
+            if name == "example":
+                continue
+            ratio = statistics.median(t.wall / b.wall for t, b in zip(runs, timings["example"], strict=True))
+            print(f"  {name:<12}{statistics.median(t.wall for t in runs):>8.1f} s  ratio {ratio:.2f}")
+    print("goal: at most 0.50 on every corpus, at most 0.35 at 200 MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", default="40MB")
     parser.add_argument("--large", default=os.environ.get("SPARKLAB_BENCH_LARGE", "200MB"),
                         help="large corpus size (env SPARKLAB_BENCH_LARGE)")
     parser.add_argument("--repeat", type=int, default=3, help="pairs per corpus; the median counts")
-    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "sparklab-bench"))
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "sparklab-bench"),
+                        help="where the corpora are kept (made once) and the runs write")
+    parser.add_argument("--as-user", action="store_true",
+                        help="time runner.py wordcount --local --plain (whole process) against the example")
+    parser.add_argument("--before", metavar="CHECKOUT",
+                        help="with --as-user: also time runner.py of this checkout (an earlier version) in "
+                             "the same rounds, with its own cache folder under the work folder")
+    parser.add_argument("--corpus", action="append", default=[], metavar="KIND:SIZE",
+                        help=f"corpus to measure ({', '.join(wordcount_corpora.KINDS)}), e.g. scripts:200MB; "
+                             f"repeatable; default natural at --small and --large (with --as-user: "
+                             f"{' '.join(AS_USER_CORPORA)})")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -227,16 +303,35 @@ def main() -> None:
     example = Path(pyspark.__file__).parent / "examples" / "src" / "main" / "python" / "wordcount.py"
     if not example.is_file():
         raise SystemExit(f"Spark's example is missing from the pyspark package: {example}")
-    for size in (parse_size(args.small), parse_size(args.large)):
-        if not size:  # --large 0: the small corpus only
-            continue
-        corpus = workdir / f"natural-{size}.txt"
-        if not corpus.exists():
-            make_corpus(corpus, size)
-        wc = wc_words(corpus)
+    specs = args.corpus or (list(AS_USER_CORPORA) if args.as_user else [f"natural:{args.small}",
+                                                                       f"natural:{args.large}"])
+    corpora: list[tuple[str, Path]] = []
+    for spec in specs:
+        kind, _, size_text = spec.partition(":")
+        if kind not in wordcount_corpora.KINDS:
+            kinds = ", ".join(wordcount_corpora.KINDS)
+            raise SystemExit(f"--corpus {spec}: unknown kind {kind!r} (fix: one of {kinds})")
+        size = parse_size(size_text or "40MB")
+        if size:  # --large 0: the small corpus only
+            corpora.append((f"{kind} {size_text}", wordcount_corpora.corpus(kind, size, workdir)))
+    runners = {"sparklab": Runner(REPO)}
+    if args.before:
+        cache = workdir / "before-cache"
+        cache.mkdir(mode=0o700, exist_ok=True)
+        runners["before"] = Runner(Path(args.before).resolve(), cache)
+    rows = []
+    for label, corpus in corpora:
         load_before = os.getloadavg()[0]
+        if args.as_user:
+            print(f"{label}: {corpus}", flush=True)
+            timings = measure_as_user(example, corpus, args.repeat, workdir, runners)
+            rows.append((label, corpus, timings, (load_before, os.getloadavg()[0])))
+            continue
+        wc = wc_words(corpus)
         timings = measure(example, corpus, args.repeat)
         report(corpus, args.repeat, timings, wc, (load_before, os.getloadavg()[0]))
+    if rows:
+        report_as_user(rows, args.repeat)
 
 
 if __name__ == "__main__":

@@ -157,3 +157,29 @@ def test_report_notes_the_spark_ui_address_the_runner_saw(tmp_path):
     assert summary.spark_ui == "http://198.51.100.7:30040/"
     text = (run_dir / "summary.txt").read_text()
     assert "Spark UI while the job ran: http://198.51.100.7:30040/" in text and "on the cluster" in text
+
+
+def test_chart_library_loads_in_the_background_and_a_draw_started_meanwhile_waits_for_it(tmp_path):
+    """A fresh interpreter: the thread imports matplotlib with the Agg backend; a report drawn
+    before the thread ends still renders (the import lock makes it wait)."""
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "20261127-090000-ab12"
+    run_dir.mkdir()
+    write_job_files(run_dir, 1_800_000_000.0, 1_800_000_060.0)
+    code = (
+        "import sys\n"
+        "from sparklab.job import report\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "thread = report.import_chart_library()\n"
+        f"report.render({str(run_dir)!r})\n"
+        "thread.join()\n"
+        "import matplotlib\n"
+        "print('matplotlib.pyplot' in sys.modules, matplotlib.get_backend().lower())\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True,
+                          timeout=300)
+    assert done.stdout.split() == ["True", "agg"]
+    assert (run_dir / "usage.png").stat().st_size > 10_000

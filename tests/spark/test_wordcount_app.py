@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -294,6 +295,9 @@ def test_case_mapping_warm_up_calls_what_spark_lower_calls_in_this_spark(spark):
     text = jvm.org.apache.spark.unsafe.types.UTF8String.fromString("\u00c4\u00df\u0130 A")
     assert util.CollationAwareUTF8String.toLowerCase(text).toString() == "\u00e4\u00dfi\u0307 a"
     assert spark.sql("SELECT lower('\u00c4\u00df\u0130 A') AS x").collect()[0]["x"] == "\u00e4\u00dfi\u0307 a"
+    # The word splitter's class, reached from Python as the warm-up reaches it (its jar is given).
+    words = functools.reduce(getattr, app.JVM_WORDS_CLASS.split("."), jvm)().call("\u00c4\u00df\u0130 A")
+    assert list(words) == ["\u00e4\u00dfi\u0307", "a"]
 
 
 def test_under_spark_submit_pyspark_is_imported_from_the_installed_package_not_its_zip(tmp_path):

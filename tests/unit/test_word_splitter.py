@@ -140,3 +140,62 @@ def test_without_local_spark_the_splitter_is_not_built_and_says_why_in_one_line(
         word_splitter.words_jar(env_for(tmp_path))
     assert "\n" not in str(err.value) and "wordcount --local" in str(err.value)
     assert not list((tmp_path / "cache" / "sparklab").glob("*.jar"))
+
+
+PROBE = Path(__file__).resolve().parent / "java" / "WordsProbe.java"
+
+
+@pytest.fixture(scope="module")
+def probe_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The splitter's jar (built by javac from the source), Spark's jars and the compiled probe."""
+    import pyspark
+
+    work = tmp_path_factory.mktemp("probe")
+    jar = word_splitter.words_jar(env_for(work))
+    cp = os.pathsep.join([str(jar), f"{Path(pyspark.__file__).resolve().parent / 'jars'}/*"])
+    subprocess.run(["javac", "-encoding", "UTF-8", "-cp", cp, "-d", str(work), str(PROBE)], check=True,
+                   timeout=120)
+    return os.pathsep.join([str(work), cp])
+
+
+def probe(classpath: str, *args: str, stdin: str = "") -> str:
+    done = subprocess.run(["java", "-cp", classpath, "WordsProbe", *args], input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", check=True, timeout=600)
+    return done.stdout
+
+
+# Each text and its words, by hand: the paths of Words.java that skip Spark's lower().
+FAST_PATH_CASES = [
+    ("Don't STOP_me 42x", "don|t|stop|me|42x"),  # ASCII: the table
+    ("ΟΔΟΣ ΣΟΦΟΣ.", "οδος|σοφος"),  # final sigma: the row goes to ICU whole
+    ("ΑΣ'Α", "ασ|α"),  # not final: a cased letter follows after a case-ignorable apostrophe
+    ("İstanbul Iğdır", "i\u0307stanbul|iğdır"),  # dotted capital I: two code points in the root locale
+    ("STRASSE Straße ẞ", "strasse|straße|ß"),  # sharp s: lowercase keeps it; the capital maps to it
+    ("ǅemal ǈubljana ǋ", "ǆemal|ǉubljana|ǌ"),  # titlecase digraphs (Lt)
+    ("E\u0301TE\u0301 Ç\u0327", "e\u0301te\u0301|ç\u0327"),  # combining marks stay in the word
+    ("𐐀𐐁 𝐀𝐁 x🙂y 𝟘", "𐐨𐐩|𝐀𝐁|x|y|𝟘"),  # surrogate pairs: Deseret lowercases; math letters; emoji split
+    ("ПРИВЕТ, Мир! ΆΈΉ", "привет|мир|άέή"),  # Cyrillic, Greek with tonos
+    ("東京タワー 한국어 नमस्ते", "東京タワー|한국어|नमस्ते"),  # no case: vowel signs are marks
+]
+
+
+def test_fast_paths_give_the_words_written_by_hand(probe_classpath):
+    texts = "".join(text + "\n" for text, _ in FAST_PATH_CASES)
+    got = probe(probe_classpath, "split", "en", stdin=texts).splitlines()
+    assert got == [words for _, words in FAST_PATH_CASES]
+
+
+def test_turkish_locale_lowercases_as_spark_does_ascii_rows_by_the_ascii_rule(probe_classpath):
+    """Spark's lower(): an all-ASCII row by the ASCII rule, any other by ICU in the JVM's locale."""
+    got = probe(probe_classpath, "split", "tr", stdin="TITLE\nTITLE İ é\n").splitlines()
+    assert got == ["title", "tıtle|i|é"]
+
+
+@pytest.mark.parametrize(("locale", "contexts"), [("en", 12), ("tr", 4), ("lt", 4)])
+def test_words_equal_spark_lower_then_the_regex_for_every_code_point_in_context(probe_classpath, locale,
+                                                                               contexts):
+    """Every code point ICU knows, between cased, case-ignorable and special neighbours."""
+    out = probe(probe_classpath, "compare", locale, str(contexts))
+    last = out.splitlines()[-1]
+    texts = int(last.split()[0].removeprefix("texts="))
+    assert texts > 250_000 * contexts and last.endswith(" differ=0"), out[-2000:]

@@ -14,8 +14,8 @@ The rule is defined once, by ``WORD_CATEGORIES``. From it come the Java regular 
 Spark evaluates in the JVM (``JAVA_WORD_PATTERN``) and the plain-Python reference
 (``reference_words``) that the tests compare Spark's counts against. When the jar of
 ``sparklab/job/jvm/Words.java`` is on Spark's class path (``spark.jars``: ``--local`` and the cluster
-give it), that Java function splits instead of the expression: the same words, less time per row;
-the result's ``word_splitter`` says which ran.
+give it), that Java function lowercases and splits instead of ``lower`` and the expression, in one
+pass: the same words, less time per row; the result's ``word_splitter`` says which ran.
 
 Inputs
     ``--input URL`` (http/https, e.g. presigned S3 URLs): read by the executors; each object is
@@ -66,6 +66,7 @@ JAVA_WORD_PATTERN = "[" + "".join(f"\\p{{{cat}}}" for cat in WORD_CATEGORIES) + 
 # The same rule as a Java function of our own (sparklab/job/jvm/Words.java), used when its jar is given.
 JVM_WORDS_CLASS = "sparklab.wordcount.Words"
 JVM_WORDS_FUNCTION = "sparklab_words"
+ICU_CASE_MAPPINGS = "spark.sql.icu.caseMappings.enabled"  # what lower() uses; on unless set
 
 MAX_UNICODE = 0x10FFFF
 HTTP_TIMEOUT_SECONDS = 60
@@ -129,11 +130,16 @@ def use_jvm_splitter(spark: SparkSession) -> str:
     """Register the JVM word splitter when its class is on Spark's class path; the splitter to use.
 
     ``jvm`` when ``JVM_WORDS_CLASS`` (``sparklab/job/jvm/Words.java``, shipped in ``spark.jars``)
-    loads: the same words as the regular expression, without its engine on every row. ``regex``
-    when it does not (no jar given): the expression, evaluated by Spark's ``regexp_extract_all``.
+    loads: Spark's ``lower`` and the split in one pass, the same words as the expression after
+    ``lower``, without its engine on every row. ``regex`` when it does not (no jar given), or when
+    Spark's ICU case mappings are turned off (``spark.sql.icu.caseMappings.enabled``: the class
+    lowercases as ``lower`` does with them on): ``lower``, then the expression, evaluated by
+    Spark's ``regexp_extract_all``.
     """
     from pyspark.sql.types import ArrayType, StringType
 
+    if str(spark.conf.get(ICU_CASE_MAPPINGS, "true")).lower() != "true":
+        return "regex"
     try:
         spark.udf.registerJavaFunction(JVM_WORDS_FUNCTION, JVM_WORDS_CLASS, ArrayType(StringType()))
     except Exception:  # noqa: BLE001 - Spark reports a missing class as an AnalysisException
@@ -148,10 +154,10 @@ def words_column(text: Column | str, splitter: str = "regex") -> Column:
     """
     from pyspark.sql import functions as F
 
-    lowered = F.lower(F.col(text) if isinstance(text, str) else text)
-    if splitter == "jvm":
-        return F.call_function(JVM_WORDS_FUNCTION, lowered)
-    return F.regexp_extract_all(lowered, F.lit(JAVA_WORD_PATTERN), 0)
+    column = F.col(text) if isinstance(text, str) else text
+    if splitter == "jvm":  # lowercases as Spark's lower() does and splits, in one pass
+        return F.call_function(JVM_WORDS_FUNCTION, column)
+    return F.regexp_extract_all(F.lower(column), F.lit(JAVA_WORD_PATTERN), 0)
 
 
 def count_words(lines: DataFrame, text_column: str = "value", splitter: str = "regex") -> DataFrame:
@@ -391,8 +397,9 @@ def warm_up_case_mapping(conf: Any = None) -> threading.Thread | None:
     about a second (a one-row job's first task took 1.3 s, 0.3 s with ICU case mapping turned
     off). Called before the session is created, with the ``SparkConf`` that launches the JVM when
     none runs yet (under ``spark-submit`` it already runs): the set-up then overlaps the session's
-    own start on another core. In local mode the tasks run in that same JVM. A failure here only
-    loses the head start.
+    own start on another core. In local mode the tasks run in that same JVM. The word splitter's
+    case tables (``sparklab/job/jvm/Words.java``) are made there too when its class loads. A failure
+    here only loses the head start.
     """
     from pyspark import SparkContext
 
@@ -411,6 +418,8 @@ def _set_up_case_mapping(jvm: Any) -> None:
         util.CollationFactory.fetchCollation(0)
         text = jvm.org.apache.spark.unsafe.types.UTF8String.fromString("\u00c4\u00df\u0130 A")
         util.CollationAwareUTF8String.toLowerCase(text)
+    with contextlib.suppress(Exception):  # the word splitter's case tables, when its jar is given
+        functools.reduce(getattr, JVM_WORDS_CLASS.split("."), jvm)().call("\u00c4\u00df\u0130 A")
 
 
 # --------------------------------------------------------------------------- the job

@@ -123,12 +123,14 @@ def new_run(home: Path) -> tuple[str, Path]:
 def launch(sub: Submission, run_dir: Path, view: Any, archive: Any = None, driver_note: str = "") -> Launched:
     """The one local submission: the launcher runs ``sub`` while it is watched; its result is read
     back into ``app-result.json``. A class archive the JVM wrote is published only after a success."""
+    from sparklab.job import report
     from sparklab.job.local.procs import driver_env
 
     (run_dir / "output").mkdir(mode=0o700, exist_ok=True)
     (run_dir / "driver.log").write_text(driver_note, encoding="utf-8")
     cmd = [sys.executable, str(LAUNCHER), "--status-file", str(run_dir / STATUS_FILE), str(sub.app),
            *sub.app_args]
+    report.import_chart_library()  # while the JVM starts, not after the job
     submitted = time.time()
     watched = watch_driver(cmd, launcher_env(sub, run_dir, driver_env(), run_dir.name), run_dir, view,
                            lambda: app_result(run_dir, 0).get("exit_status") == 0)
