@@ -135,6 +135,23 @@ def misspelt_option(parser: argparse.ArgumentParser, own: list[str], overrides: 
     return None
 
 
+def parse_own(parser: argparse.ArgumentParser, own: list[str]) -> argparse.Namespace:
+    """runner.py's own arguments; for a verb with ``trailing``, everything after ``--`` goes there
+    (argparse alone cannot put a positional, options, then ``--`` and more positionals in order)."""
+    if "--" in own:
+        cut = own.index("--")
+        verb = next((v for a in own[:cut] for v in VERBS if v.name == a), None)
+        if verb is not None and verb.trailing:
+            head = parser.parse_args(own[:cut])
+            setattr(head, verb.trailing, own[cut + 1:])
+            return head
+    args = parser.parse_args(own)
+    for verb in VERBS:
+        if verb.trailing and args.verb == verb.name and not hasattr(args, verb.trailing):
+            setattr(args, verb.trailing, [])
+    return args
+
+
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = build_parser()
     own, overrides = split_overrides(argv, option_strings(parser))
@@ -142,7 +159,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if wrong:
         error(wrong)
         raise SystemExit(2)
-    args = parser.parse_args(own)
+    args = parse_own(parser, own)
     args.yes = getattr(args, "yes", False)
     return args, overrides
 

@@ -32,6 +32,7 @@ class Verb:
     summary: str
     target: str  # "module:function" under sparklab.commands
     args: tuple[Arg, ...] = ()
+    trailing: str = ""  # the attribute that receives every argument after `--` (none if empty)
 
     def load(self) -> Callable[[Any], int]:
         """Import the verb's module (this needs the dependencies) and return its function."""
@@ -70,9 +71,26 @@ VERBS: tuple[Verb, ...] = (
              Arg(("--local",), {"action": "store_true",
                                 "help": "run on local Spark on this machine: no account, no cluster"}),
          )),
-    Verb("report", "show (and re-render) the report of a WordCount run", "report:report",
-         args=(Arg(("--run",), {"metavar": "ID", "help": "run id (default: the latest WordCount run)"}),
-               Arg(("--local",), {"action": "store_true", "help": "a run of `wordcount --local`"}))),
+    Verb("submit", "run your PySpark application (on the cluster, or --local) while sampling, then report",
+         "submit:submit", trailing="app_args", args=(
+             Arg(("app",), {"metavar": "APP.py", "help": "the application; its own arguments go after --"}),
+             Arg(("--input",), {"action": "append", "default": [], "metavar": "SRC",
+                                "help": "local file or folder, https URL or s3://bucket/key; staged in "
+                                        "$SPARKLAB_INPUT under its base name (repeatable)"}),
+             Arg(("--py-files",), {"action": "append", "default": [], "metavar": "F",
+                                   "help": ".py, .zip or .egg the application imports (repeatable)"}),
+             Arg(("--conf",), {"action": "append", "default": [], "metavar": "KEY=VALUE",
+                               "help": "a spark.* setting (repeatable)"}),
+             Arg(("--executors",), {"metavar": "N", "help": "executor pods (default: sized as WordCount)"}),
+             Arg(("--executor-cores",), {"metavar": "C", "help": "cores per executor"}),
+             Arg(("--executor-memory",), {"metavar": "M", "help": "heap per executor, e.g. 2g"}),
+             Arg(("--local",), {"action": "store_true",
+                                "help": "run on local Spark on this machine: no account, no cluster"}),
+         )),
+    Verb("report", "show (and re-render) the report of a run (WordCount or submit)", "report:report",
+         args=(Arg(("--run",), {"metavar": "ID", "help": "run id (default: the latest run)"}),
+               Arg(("--local",), {"action": "store_true",
+                                  "help": "a run of `wordcount --local` or `submit --local`"}))),
     Verb("dashboard", "the dashboard URL and whether it answers", "access:dashboard"),
     Verb("kubeconfig", "the kubeconfig path and an export line", "access:kubeconfig"),
     Verb("ssh", "ssh to a node with the cluster's key and known_hosts", "access:ssh", args=(

@@ -1,4 +1,4 @@
-"""``report``: show (and re-render) the report of a WordCount run."""
+"""``report``: show (and re-render) the report of a run (``wordcount`` or ``submit``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sparklab.job.runs import RUN_ID_PATTERN
 
 
 def job_runs(state: ClusterState) -> list[Path]:
-    """WordCount run folders of a cluster, oldest first."""
+    """Run folders of a cluster, oldest first."""
     if not state.runs.is_dir():
         return []
     return sorted(p for p in state.runs.iterdir() if p.is_dir() and RUN_ID_PATTERN.match(p.name))
@@ -27,7 +27,7 @@ def report(ctx: Context) -> int:
     state = ClusterState.for_cluster(cfg.name, cfg.region)
     if ctx.args.run:
         if not RUN_ID_PATTERN.match(ctx.args.run) or "\n" in ctx.args.run:
-            raise BadInput(f"--run {ctx.args.run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+            raise BadInput(f"--run {ctx.args.run!r}: not a run id like 20261127-093000-3fa2 "
                            f"(fix: omit it for the latest, or pick a folder name under {state.runs})")
         run_dir = state.runs / ctx.args.run
         if not run_dir.is_dir():
@@ -35,7 +35,7 @@ def report(ctx: Context) -> int:
     else:
         runs = job_runs(state)
         if not runs:
-            raise RunFailed(f"cluster {cfg.name} has no WordCount run yet "
+            raise RunFailed(f"cluster {cfg.name} has no run yet "
                             f"(fix: {ctx.command('wordcount', '--generate', '1GB')})")
         run_dir = runs[-1]
     summary = report_mod.render(run_dir)

@@ -57,6 +57,8 @@ class Summary:
     mode: str = "cluster"
     spark_ui: str = ""
     message: str = ""
+    app: str = ""  # a submitted application's file name; empty for WordCount
+    exit_status: int | None = None
 
 
 def parse_time(value: str | None) -> float | None:
@@ -85,7 +87,8 @@ def load_job(run_dir: Path) -> dict[str, Any]:
     for name in ("run.json", "job.json"):
         path = run_dir / name
         if path.exists():
-            job.update({k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if v})
+            job.update({k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items()
+                        if v or (k == "exit_status" and v == 0)})
     return job
 
 
@@ -139,6 +142,8 @@ def summarize(run_dir: Path) -> tuple[Summary, list[MetricRow]]:
         samples=len({row.time for row in rows}),
         mode=str(job.get("mode") or "cluster"), spark_ui=str(job.get("spark_ui") or ""),
         message=str(job.get("error_message") or ""),
+        app=str(job.get("app") or ""),
+        exit_status=int(job["exit_status"]) if job.get("exit_status") is not None else None,
     )
     return summary, rows
 
@@ -196,7 +201,7 @@ def draw_chart(rows: list[MetricRow], summary: Summary, path: Path) -> Path:
                 row_axes.text(0.5, 0.5, "no samples", ha="center", va="center", transform=row_axes.transAxes)
     where = " (local Spark on this machine)" if summary.mode == "local" else ""
     state = "" if summary.state in ("COMPLETED", "UNKNOWN") else f" [{summary.state}]"
-    fig.suptitle(f"sparklab WordCount {summary.run_id}{where}: CPU and memory{state}")
+    fig.suptitle(f"sparklab {summary.app or 'WordCount'} {summary.run_id}{where}: CPU and memory{state}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=CHART_DPI)
@@ -211,9 +216,13 @@ def _fmt(value: float | None, spec: str, unit: str = "") -> str:
 def summary_text(summary: Summary, top: int = 10) -> str:
     """The terminal summary of a run, plain text."""
     where = "on this machine (local Spark)" if summary.mode == "local" else "on the cluster"
-    lines = [f"run {summary.run_id}  state {summary.state}  samples {summary.samples}  {where}",
-             f"duration {_fmt(summary.duration_seconds, '.1f', ' s')} (application)   "
-             f"counting {_fmt(summary.processing_seconds, '.1f', ' s')}"]
+    duration = f"duration {_fmt(summary.duration_seconds, '.1f', ' s')} (application)   "
+    if summary.app:
+        status = "n/a" if summary.exit_status is None else summary.exit_status
+        duration += f"{summary.app} exit status {status}"
+    else:
+        duration += f"counting {_fmt(summary.processing_seconds, '.1f', ' s')}"
+    lines = [f"run {summary.run_id}  state {summary.state}  samples {summary.samples}  {where}", duration]
     if summary.state == "INTERRUPTED":
         lines.append(f"INTERRUPTED: {summary.message or 'the run was stopped before it finished'}")
     elif summary.message:

@@ -42,7 +42,7 @@ def test_report_rerenders_the_latest_wordcount_run(offline: Sandbox) -> None:
     assert (runs / "20261127-100000-bbbb" / "usage.png").stat().st_size > 1000
     assert not (runs / "20261127-090000-aaaa" / "usage.png").exists()
     missing = offline.run("report", "--name", "other", timeout=60)
-    assert missing.returncode == 1 and "no WordCount run yet" in missing.stderr
+    assert missing.returncode == 1 and "has no run yet" in missing.stderr
 
 
 def test_kubeconfig_prints_path_and_export_line(offline: Sandbox) -> None:

@@ -26,7 +26,8 @@ driver_log = module_utils("driver_log")
 # The WordCount application runs alone in the Spark driver pod, so it cannot import the contract:
 # its two copies (the module and the file the role ships) must carry the same prefixes.
 APP_COPIES = (REPO / "sparklab" / "job" / "wordcount_app.py",
-              REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py")
+              REPO / "roles" / "spark_wordcount" / "files" / "wordcount_app.py",
+              REPO / "sparklab" / "job" / "launcher.py")  # shipped alone into the driver pod too
 SHARED_LITERALS = ("SPARKLAB_HOME", "~/.sparklab", ".sparklab", "runs", "wordcount-", "SPARKLAB_RESULT",
                    "SPARKLAB_ERROR")
 

@@ -1,8 +1,9 @@
-"""The processes of ``wordcount --local``: the driver's command and environment, and stopping its tree.
+"""The processes of a local run (``wordcount --local``, ``submit --local``): the driver's
+environment, and stopping its tree.
 
-The driver (:mod:`sparklab.job.local.driver`) runs in a child process in a session of its own; Spark's
-JVM and the Python workers the JVM starts are its descendants. Ctrl-C stops them in order: the
-driver is asked to cancel (SIGINT), then whatever of the tree has not ended within
+The driver (the launcher, :mod:`sparklab.job.launcher`) runs in a child process in a session of
+its own; Spark's JVM and the Python workers the JVM starts are its descendants. Ctrl-C stops
+them in order: the driver is asked to cancel (SIGINT), then whatever of the tree has not ended within
 ``STOP_GRACE_SECONDS`` is killed.
 """
 
@@ -14,21 +15,11 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 STOP_GRACE_SECONDS = 15.0
-
-
-def driver_command(run_dir: Path, inputs: Sequence[str], generate: str, top: int) -> list[str]:
-    cmd = [sys.executable, "-m", "sparklab.job.local.driver", "--run-dir", str(run_dir), "--top", str(top)]
-    for spec in inputs:
-        cmd += ["--input", spec]
-    if generate:
-        cmd += ["--generate", generate]
-    return cmd
 
 
 def driver_env() -> dict[str, str]:

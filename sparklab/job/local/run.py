@@ -1,14 +1,16 @@
 """``runner.py wordcount --local``: the WordCount application on local Spark, no account, no cluster.
 
 The same application as on a cluster (:mod:`sparklab.job.wordcount_app`, the file the role ships)
-runs in a child process on local Spark (pyspark in the virtualenv, installed there by the first
+is submitted as any application is (:func:`sparklab.job.local.submit.launch`: the launcher runs it,
+with WordCount's short-job Spark settings, the word splitter's jar and its own arguments) and runs
+in a child process on local Spark (pyspark in the virtualenv, installed there by the first
 ``--local`` run: :mod:`sparklab.job.local.spark`; ``local[*]``: every core),
 while this process samples, every second with psutil, the machine (CPU cores busy, memory in use)
 and the job's own processes: the Python driver, the JVM (driver and executor threads together in
 local mode) and the Python workers that the JVM starts. The run folder is the one a cluster run
 gets, under ``$SPARKLAB_HOME/local/runs/<run id>/``:
 
-    result.json  counts.csv  metrics.csv  usage.png  summary.txt  job.json  driver.log
+    result.json  counts.csv  metrics.csv  usage.png  summary.txt  job.json  driver.log  app-result.json
 
 ``metrics.csv`` rows mean here: node ``<hostname>`` is the machine; the roles ``python-driver``,
 ``jvm`` and ``python-workers`` stand where a cluster has ``driver`` and ``executor``; memory is
@@ -20,18 +22,17 @@ partial run folder is rendered and its ``job.json`` and ``summary.txt`` say it w
 
 This module runs the whole thing in order and re-renders a run (``report --local``); the parts
 are :mod:`sparklab.job.local.checks` (Java and the inputs, before anything starts),
-:mod:`sparklab.job.local.procs` (the driver's command, environment and stopping its process tree),
-:mod:`sparklab.job.local.sampler` (psutil, every second) and :mod:`sparklab.job.local.driver` (the child
-process itself: Spark and the application).
+:mod:`sparklab.job.local.procs` (the driver's environment and stopping its process tree),
+:mod:`sparklab.job.local.sampler` (psutil, every second), :mod:`sparklab.job.local.watch` (the
+child process watched) and :mod:`sparklab.job.local.submit` (the submission they all go through).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,21 +41,15 @@ from typing import Any
 from sparklab.core.contract import module_utils
 from sparklab.core.errors import BadInput, RunFailed
 from sparklab.job.local.checks import java_problem, local_inputs
-from sparklab.job.local.driver import PARTS_DIR, STATUS_FILE
-from sparklab.job.local.procs import Interrupts, driver_command, driver_env, reap, stop_tree
-from sparklab.job.local.sampler import LocalSampler
-from sparklab.job.monitor import Snapshot
+from sparklab.job.local.submit import LOCAL_DIR as LOCAL_DIR
+from sparklab.job.local.submit import launch, local_runs, new_run, write_job
+from sparklab.job.submission import Submission
 
 driver_log = module_utils("driver_log")
-LOCAL_DIR = module_utils("cluster_names").LOCAL_RUNS_DIR  # $SPARKLAB_HOME/<this>/runs/<id>; no cluster
 
-
-# --------------------------------------------------------------------------- folders
-def local_runs(home: Path) -> Path:
-    """``$SPARKLAB_HOME/local/runs``: the local runs sit where a cluster's runs would."""
-    from sparklab.core.state import ClusterState
-
-    return ClusterState(LOCAL_DIR, home).runs
+CLASS_ARCHIVE_LOG = "jvm-class-archive.log"
+PARTS_DIR = "counts-parts"
+WORDCOUNT_APP = Path(__file__).resolve().parents[1] / "wordcount_app.py"
 
 
 def list_runs(home: Path) -> list[Path]:
@@ -64,10 +59,6 @@ def list_runs(home: Path) -> list[Path]:
     if not runs.is_dir():
         return []
     return sorted(p for p in runs.iterdir() if p.is_dir() and RUN_ID_PATTERN.match(p.name))
-
-
-def _utc(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _driver_error(log: Path, tail: int = 25) -> tuple[str, list[str]]:
@@ -87,93 +78,89 @@ class LocalRun:
     home: Path | None = None
 
 
+def _merge_parts(parts: Path, dest: Path) -> int:
+    rows: list[tuple[str, int]] = []
+    for part in sorted(parts.glob("part-*.csv")):
+        with part.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            rows.extend((word, int(count)) for word, count in reader)
+    rows.sort(key=lambda item: (-item[1], item[0]))
+    with dest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["word", "count"])
+        writer.writerows(rows)
+    return len(rows)
+
+
+def wordcount_submission(options: LocalRun, inputs: list[str], run_dir: Path,
+                         archive: Any) -> tuple[Submission, str]:
+    """WordCount as a submission of the bundled application, with its short-job Spark settings
+    (:mod:`sparklab.job.tuning`), the word splitter's jar, and its own argument conventions; and
+    the line the driver log starts with when the jar cannot be built."""
+    from sparklab.job import splitter as word_splitter
+    from sparklab.job import tuning as spark_tuning
+    from sparklab.job.wordcount_app import parse_size
+
+    options_of_archive = archive.java_options(run_dir / CLASS_ARCHIVE_LOG) if archive is not None else ""
+    generate = parse_size(options.generate) if options.generate else 0
+    size = spark_tuning.known_input_bytes(list(inputs), generate)
+    conf = {"spark.sql.adaptive.enabled": "true",
+            **spark_tuning.short_job_conf(os.cpu_count() or 1, options_of_archive, size)}
+    note = ""
+    try:  # the word splitter in the JVM (splitter.py); without a JDK, the regular expression
+        conf["spark.jars"] = str(word_splitter.words_jar())
+    except word_splitter.BuildError as err:
+        note = f"sparklab: {err}\n"
+    args = [arg for spec in inputs for arg in ("--input", spec)]
+    args += ["--generate", options.generate] if options.generate else []
+    args += ["--top", str(options.top), "--output-dir", str(run_dir / "output" / PARTS_DIR)]
+    return Submission(app=WORDCOUNT_APP, app_args=args, conf=conf, local=True), note
+
+
 def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) -> int:
     """The whole local run; returns the exit code (0, 1, 130). Bad input raises BadInput first."""
-    from sparklab.core.state import check_home, private_dir, sparklab_home
+    from sparklab.core.state import sparklab_home
     from sparklab.job import report
-    from sparklab.job import runs as jobs
     from sparklab.job import tuning as spark_tuning
     from sparklab.job.live import view as live
     from sparklab.job.local import spark as local_spark
+    from sparklab.job.local.procs import driver_env
 
     problem = java_problem()
     if problem:
         raise BadInput(problem)
     inputs = local_inputs(options.inputs, options.generate)
     local_spark.ensure_installed()  # the first --local run: pyspark into the virtualenv, said once
-    home = options.home or sparklab_home()
-    run_id = jobs.new_run_id()
-    run_dir = jobs.run_dir(LOCAL_DIR, run_id, home)
-    private_dir(local_runs(home), check_home(home))
-    run_dir.mkdir(mode=0o700)
+    run_id, run_dir = new_run(options.home or sparklab_home())
     sources = inputs + ([f"generate:{options.generate}"] if options.generate else [])
-    cores = os.cpu_count() or 1
     say(f"wordcount run {run_id}: {', '.join(sources)}")
-    say(f"local Spark with all {cores} cores (local[*]); run folder: {run_dir}")
+    say(f"local Spark with all {os.cpu_count() or 1} cores (local[*]); run folder: {run_dir}")
     archive = spark_tuning.class_archive(driver_env())
+    if archive is not None and not spark_tuning.option_safe(run_dir / CLASS_ARCHIVE_LOG):
+        archive = None
     if archive is not None and not archive.ready:
         say(f"first local run with this Java and Spark: it also saves Spark's classes to {archive.path} "
             "(about 160 MB, 10-20 s once), so later runs start about 4 s sooner")
-    submitted = time.time()
-    state = "FAILED"
+    sub, note = wordcount_submission(options, inputs, run_dir, archive)
     view = live.make_live_view(f"sparklab wordcount --local {run_id}", out=out, force_plain=options.plain,
                                unit="process")
-    announced: dict[str, str] = {}
-
-    def on_sample(snap: Snapshot) -> None:
-        view.update(snap)
-        status = sampler.status()
-        if status.get("spark_ui") and "ui" not in announced:
-            announced["ui"] = status["spark_ui"]
-            view.set_spark_ui(status["spark_ui"])
-            view.note(f"Spark UI (while the job runs, on this machine only): {status['spark_ui']}")
-
-    report.import_chart_library()  # while the JVM starts, not after the job
-    with Interrupts() as interrupts, (run_dir / "driver.log").open("wb") as log:
-        proc = subprocess.Popen(driver_command(run_dir, inputs, options.generate, options.top),
-                                cwd=run_dir, env=driver_env(), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        sampler = LocalSampler(proc.pid, run_dir / "metrics.csv", on_sample=on_sample,
-                               status_file=run_dir / STATUS_FILE)
-        sampler.start()
-        try:
-            while proc.poll() is None and not interrupts.event.wait(0.2):
-                pass
-            if interrupts.event.is_set() and proc.poll() is None:
-                view.note("interrupted: stopping Spark (the JVM and its Python workers)")
-                sampler.seen.update(p.pid for p in sampler.tree())
-                killed = stop_tree(proc, set(sampler.seen))
-                state = "INTERRUPTED"
-                if killed:
-                    view.note(f"killed {len(killed)} process(es) that did not stop in time")
-            elif proc.returncode == 0 and (run_dir / "result.json").exists():
-                state = "COMPLETED"
-        finally:
-            sampler.stop()
-            if proc.poll() is None:  # an unexpected error above: never leave the job running
-                stop_tree(proc, set(sampler.seen), grace=2)
-            reap(sampler.seen)
-            if archive is not None:
-                archive.sweep()  # an interrupted first run leaves a partial archive
-            view.set_state({"COMPLETED": "completed", "INTERRUPTED": "interrupted"}.get(state, "failed"))
-            view.close()
-    ended = time.time()
-    job = {"run_id": run_id, "app_name": f"local-{run_id}", "state": state, "mode": "local",
-           "master": "local[*]", "cores": cores, "submitted_at": _utc(submitted),
-           "terminated_at": _utc(ended),
-           "spark_ui": announced.get("ui", ""), "sources": sources}
-    if state == "INTERRUPTED":
-        job["error_message"] = "interrupted (Ctrl-C): the files hold what was sampled until then"
-    elif state == "FAILED":
-        reason, tail = _driver_error(run_dir / "driver.log")
-        job["error_message"] = reason
-        say(f"wordcount --local failed: {reason}")
+    launched = launch(sub, run_dir, view, archive, note)
+    state = launched.watched.state
+    if state == "COMPLETED":
+        rows = _merge_parts(run_dir / "output" / PARTS_DIR, run_dir / "counts.csv")
+        result = {k: v for k, v in launched.result.items() if k not in ("app", "collected", "error")}
+        result["output"] = {"kind": "file", "path": "counts.csv", "rows": rows}
+        text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        (run_dir / "result.json").write_text(text, encoding="utf-8")
+    shutil.rmtree(run_dir / "output" / PARTS_DIR, ignore_errors=True)
+    job = write_job(run_dir, run_id, launched, sources, {})
+    if state == "FAILED":
+        _, tail = _driver_error(run_dir / "driver.log")
+        say(f"wordcount --local failed: {job['error_message']}")
         say(f"last lines of the driver log ({run_dir / 'driver.log'}):")
         for line in tail:
             say(f"  {line}")
-    (run_dir / "job.json").write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
-    (run_dir / STATUS_FILE).unlink(missing_ok=True)
-    shutil.rmtree(run_dir / PARTS_DIR, ignore_errors=True)
     summary = report.render(run_dir)
     say(report.summary_text(summary, top=min(options.top, 10)).rstrip())
     if (run_dir / "counts.csv").exists():
@@ -196,7 +183,7 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
         from sparklab.job.runs import RUN_ID_PATTERN
 
         if not RUN_ID_PATTERN.match(run) or "\n" in run:
-            raise BadInput(f"--run {run!r}: not a WordCount run id like 20261127-093000-3fa2 "
+            raise BadInput(f"--run {run!r}: not a run id like 20261127-093000-3fa2 "
                            f"(fix: omit it for the latest, or pick a folder name under {local_runs(base)})")
         run_dir = local_runs(base) / run
         if not run_dir.is_dir():
@@ -205,7 +192,7 @@ def report_local(run: str | None, say: Callable[[str], None], home: Path | None 
     else:
         runs = list_runs(base)
         if not runs:
-            raise RunFailed("no local WordCount run yet "
+            raise RunFailed("no local run yet "
                            "(fix: python3 runner.py wordcount --local --generate 200MB)")
         run_dir = runs[-1]
     summary = report.render(run_dir)

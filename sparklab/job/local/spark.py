@@ -1,4 +1,5 @@
-"""Local Spark for ``wordcount --local``: installed into sparklab's virtualenv by the first such run.
+"""Local Spark for ``wordcount --local`` and ``submit --local``: installed into sparklab's
+virtualenv by the first such run.
 
 pyspark (Spark's jars included) is about 430 MB, so it is not a runtime requirement: a user who
 only drives clusters never downloads it. The first ``wordcount --local`` installs
@@ -28,8 +29,10 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 
 def wanted(args: Sequence[str]) -> bool:
-    """Whether this command line runs local Spark: ``wordcount ... --local`` (the verb comes first)."""
-    return len(args) > 0 and args[0] == "wordcount" and "--local" in args[1:]
+    """Whether this command line runs local Spark: ``wordcount|submit ... --local`` (the verb comes
+    first; a ``--local`` after ``--`` is the application's)."""
+    own = list(args[: list(args).index("--")]) if "--" in args else list(args)
+    return len(own) > 0 and own[0] in ("wordcount", "submit") and "--local" in own[1:]
 
 
 def missing() -> list[str]:
