@@ -20,7 +20,7 @@ description:
   - Reads the C(pins) of C(playbooks/vars/images.yml) and the file and key each pin site names, and
     returns one reference per image the defaults deploy, C(<name>@sha256:<digest>) where the site is
     pinned by digest, C(<name>:<tag>) otherwise.
-  - A pin site marked C(prepull: false) is left out; so are the image names given in O(skip).
+  - "A pin site marked C(prepull: false) is left out; so are the image names given in O(skip)."
 version_added: "0.2.0"
 author:
   - sparklab maintainers
@@ -37,7 +37,7 @@ options:
     default: []
   every_node_only:
     description:
-      - Only the pin sites marked C(every_node: true): DaemonSet images, which run on the control plane too.
+      - "Only the pin sites marked C(every_node: true): DaemonSet images, which run on the control plane too."
     type: bool
     default: false
 """

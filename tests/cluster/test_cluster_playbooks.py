@@ -80,6 +80,18 @@ class Harness:
     extra: dict
 
 
+def record_timing(path: Path, suite: str, playbook: str, result: PlaybookResult, seconds: int) -> None:
+    """One playbook run's seconds, appended to ``path`` (a JSON list) and, when the environment names
+    one, to ``$SPARKLAB_HARNESS_TIMINGS``: Ansible's own work per phase, one input of the
+    critical-path model in docs/performance.md."""
+    entry = {"suite": suite, "playbook": playbook, "rc": result.returncode, "changed": result.changed,
+             "seconds": seconds}
+    for target in filter(None, (path, os.environ.get("SPARKLAB_HARNESS_TIMINGS"))):
+        target = Path(target)
+        runs = json.loads(target.read_text()) if target.exists() else []
+        target.write_text(json.dumps([*runs, entry], indent=1) + "\n")
+
+
 def changed_tasks(stdout: str) -> list[str]:
     """Names of the tasks that reported a change, from the default callback's output."""
     names, task = [], ""
@@ -140,10 +152,10 @@ def harness(request, tmp_path_factory):
                 workdir=folder / "work",
                 timeout=2400,
             )
-            print(
-                f"[{distribution.suite}] {name}: rc {result.returncode}, changed {result.changed}, "
-                f"{time.monotonic() - started:.0f} s"
-            )
+            seconds = round(time.monotonic() - started)
+            print(f"[{distribution.suite}] {name}: rc {result.returncode}, changed {result.changed}, "
+                  f"{seconds} s")
+            record_timing(folder / "harness-timings.json", distribution.suite, name, result, seconds)
             return result
 
         yield Harness(nodeset, server, operator, play, home, distribution, inventory, extra)

@@ -8,7 +8,7 @@
   image_prepull.py wait UNIT STATE_DIR SECONDS REF...
                                                  wait until the unit has ended (at most SECONDS), then
                                                  JSON: the result, whether it still runs, which REFs
-                                                 are missing
+                                                 are missing, how long the last pull took
 
 Run by the image_prepull role of sparklab.cluster; `pull` runs as a transient systemd unit, so it
 outlives the SSH session that started it. A failed pull is recorded, never fatal: the kubelet pulls
@@ -88,6 +88,8 @@ def wait(unit: str, state: Path, seconds: float, refs: list[str]) -> dict:
     result["running"] = running(unit)
     result["images"] = refs
     result["missing"] = [ref for ref in refs if not present(ref)]
+    if result.get("started") and result.get("finished"):
+        result["seconds"] = round(result["finished"] - result["started"])
     failed = result.get("failed") or {}
     result["missing_text"] = "; ".join(
         f"{ref}: {failed[ref]}" if ref in failed else ref for ref in result["missing"]
