@@ -142,13 +142,13 @@ def harness(request, tmp_path_factory):
         inventory = nodeset.inventory(folder / "inventory" / "hosts.yml")
         home = folder / "home"
 
-        def play(name: str, **more) -> PlaybookResult:
+        def play(name: str, env: dict[str, str] | None = None, **more) -> PlaybookResult:
             started = time.monotonic()
             result = run_playbook(
                 f"playbooks/{name}.yml",
                 inventory,
                 {**extra, **more},
-                env={"SPARKLAB_HOME": str(home)},
+                env={"SPARKLAB_HOME": str(home), **(env or {})},
                 workdir=folder / "work",
                 timeout=2400,
             )
@@ -196,9 +196,9 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
             assert nodeset.exec(node, "sh", "-c", "command -v kubeadm || true") == ""
         nodeset.write(worker, "/etc/sparklab-harness/crictl-fail-pull", SPARK + "\n")
 
-    first = play("nodes")
+    first = play("nodes", env={"ANSIBLE_VERBOSITY": "1"})  # -v: set_fact results are printed
     assert first.returncode == 0, first.tail()
-    assert "pulling 8 images on each worker and 2 on the control plane in the background" in " ".join(
+    assert "sparklab_progress: pulling 8 images on each worker and 2 on the control plane in the background" in " ".join(
         first.stdout.split()
     ), first.tail()
     workers_get = image_refs.deployed_references(IMAGES_YML)
