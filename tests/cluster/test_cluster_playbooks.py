@@ -198,9 +198,8 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
 
     first = play("nodes", env={"ANSIBLE_VERBOSITY": "1"})  # -v: set_fact results are printed
     assert first.returncode == 0, first.tail()
-    assert "sparklab_progress: pulling 8 images on each worker and 2 on the control plane in the background" in " ".join(
-        first.stdout.split()
-    ), first.tail()
+    said = "sparklab_progress: pulling 8 images on each worker and 2 on the control plane in the background"
+    assert said in " ".join(first.stdout.split()), first.tail()
     workers_get = image_refs.deployed_references(IMAGES_YML)
     control_plane_gets = image_refs.deployed_references(IMAGES_YML, every_node_only=True)
     assert len(workers_get) == 8 and len(control_plane_gets) == 2
