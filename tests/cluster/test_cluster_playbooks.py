@@ -211,7 +211,9 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
         nodeset.exec(worker, "rm", "/etc/sparklab-harness/crictl-fail-pull")
         resumed = play("nodes")
         assert resumed.returncode == 0, resumed.tail()
-        assert changed_tasks(resumed.stdout) == ["start | Pull the missing images in the background"]
+        assert changed_tasks(resumed.stdout) == [
+            "sparklab.cluster.image_prepull : start | Pull the missing images in the background"
+        ]
         assert resumed.changed == 1, resumed.tail()
     for node in nodeset.nodes:
         expected = control_plane_gets if node is nodeset.nodes[0] else workers_get
