@@ -7,6 +7,9 @@ hosts done of hosts started, and the elapsed time. Elsewhere (CI logs, pipes): o
 finished task. The argument validation Ansible adds to each role is neither shown nor counted.
 With ``verbose`` the Ansible output itself is streamed as well.
 
+A playbook says something to the user by setting the fact ``sparklab_progress`` (e.g. "pulling 8
+images on each worker ... in the background"): each distinct text is shown once, as a milestone.
+
 "task N of M": M comes from the ``task_plan`` callback (plugins/callback/task_plan.py), which
 prints the ids of the tasks each play will run when the playbook starts; N is the position of the
 current task in that list. Tasks a ``when`` skips count (they are reported as skipped), ``rescue``
@@ -30,6 +33,7 @@ _DONE_EVENTS = {
     "runner_on_unreachable": "unreachable",
 }
 TASK_PLAN_MARKER = "SPARKLAB_TASK_PLAN "
+PROGRESS_FACT = "sparklab_progress"
 _VALIDATION = ("validate_argument_spec", "ansible.builtin.validate_argument_spec")
 _GATHER = ("gather_facts", "ansible.builtin.gather_facts", "setup", "ansible.builtin.setup")
 
@@ -107,6 +111,7 @@ class Progress:
         self.phase_counts: dict[str, int] = {}
         self.started_at = time.monotonic()
         self.phase_started_at = self.started_at
+        self.notes: set[str] = set()  # sparklab_progress texts already shown
         self._lock = threading.Lock()
 
     # Lifecycle -----------------------------------------------------------------------------
@@ -201,6 +206,16 @@ class Progress:
             with self._lock:
                 self.role.failed = True
             self._record_failure(host, ev)
+        note = ((ev.get("res") or {}).get("ansible_facts") or {}).get(PROGRESS_FACT)
+        if status in ("ok", "changed") and isinstance(note, str) and note.strip():
+            self._note(" ".join(note.split()))
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            if text in self.notes:
+                return
+            self.notes.add(text)
+        self.message(self.milestone("..", text))
 
     def _record_failure(self, host: str, ev: dict[str, Any]) -> None:
         res = ev.get("res") or {}

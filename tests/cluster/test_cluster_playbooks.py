@@ -27,6 +27,7 @@ end-to-end test on AWS (tests/e2e).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
@@ -44,6 +45,15 @@ from nodes import K8S_REPO_DIR, NODES_TEST, NodeSet, node_containers, prepare_no
 from playbook_run import PlaybookResult, cluster_config, failed_tasks, product_copy, run_playbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster-harness")]
+
+_REFS = importlib.util.spec_from_file_location(
+    "image_refs", Path(__file__).resolve().parents[2] / "plugins" / "module_utils" / "image_refs.py"
+)
+image_refs = importlib.util.module_from_spec(_REFS)
+_REFS.loader.exec_module(image_refs)  # type: ignore[union-attr]
+IMAGES_YML = Path(__file__).resolve().parents[2] / "playbooks" / "vars" / "images.yml"
+PULLED = "/var/lib/sparklab-harness/images"  # where the stand-in crictl stores what it pulled
+SPARK = next(r for r in image_refs.deployed_references(IMAGES_YML) if r.startswith("docker.io/apache/spark"))
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,18 @@ class Harness:
     distribution: Distribution
     inventory: Path
     extra: dict
+
+
+def record_timing(path: Path, suite: str, playbook: str, result: PlaybookResult, seconds: int) -> None:
+    """One playbook run's seconds, appended to ``path`` (a JSON list) and, when the environment names
+    one, to ``$SPARKLAB_HARNESS_TIMINGS``: Ansible's own work per phase, one input of the
+    critical-path model in docs/performance.md."""
+    entry = {"suite": suite, "playbook": playbook, "rc": result.returncode, "changed": result.changed,
+             "seconds": seconds}
+    for target in filter(None, (path, os.environ.get("SPARKLAB_HARNESS_TIMINGS"))):
+        target = Path(target)
+        runs = json.loads(target.read_text()) if target.exists() else []
+        target.write_text(json.dumps([*runs, entry], indent=1) + "\n")
 
 
 def changed_tasks(stdout: str) -> list[str]:
@@ -120,31 +142,47 @@ def harness(request, tmp_path_factory):
         inventory = nodeset.inventory(folder / "inventory" / "hosts.yml")
         home = folder / "home"
 
-        def play(name: str, **more) -> PlaybookResult:
+        def play(name: str, env: dict[str, str] | None = None, **more) -> PlaybookResult:
             started = time.monotonic()
             result = run_playbook(
                 f"playbooks/{name}.yml",
                 inventory,
                 {**extra, **more},
-                env={"SPARKLAB_HOME": str(home)},
+                env={"SPARKLAB_HOME": str(home), **(env or {})},
                 workdir=folder / "work",
                 timeout=2400,
             )
-            print(
-                f"[{distribution.suite}] {name}: rc {result.returncode}, changed {result.changed}, "
-                f"{time.monotonic() - started:.0f} s"
-            )
+            seconds = round(time.monotonic() - started)
+            print(f"[{distribution.suite}] {name}: rc {result.returncode}, changed {result.changed}, "
+                  f"{seconds} s")
+            record_timing(folder / "harness-timings.json", distribution.suite, name, result, seconds)
             return result
 
         yield Harness(nodeset, server, operator, play, home, distribution, inventory, extra)
+
+
+def pulled_when_done(harness: Harness, node) -> list[str]:
+    """The references the stand-in crictl pulled on ``node``, once the background pull has ended."""
+    deadline = time.monotonic() + 120
+    while harness.nodeset.exec(node, "sh", "-c", "systemctl is-active sparklab-image-prepull || true") in (
+        "active", "activating"
+    ):
+        assert time.monotonic() < deadline, "the background image pull did not end in 120 s"
+        time.sleep(1)
+    return harness.nodeset.exec(node, "sh", "-c", f"cat {PULLED} 2>/dev/null || true").split()
 
 
 def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
     """Debian 12 first: the Kubernetes package repository is unreachable (moved away on every node),
     so the run stops at the package step after node_prep and containerd. Then (both distributions)
     the run completes: containerd runs, the pinned packages are installed and held with the stand-in
-    programs in /usr/bin and kubelet enabled; a second run changes nothing."""
+    programs in /usr/bin and kubelet enabled, and each node pulls in the background (a transient
+    systemd unit) the images of the pin sites: the workers all of them, the digest-pinned ones by
+    digest, the control plane the DaemonSet images only. On Debian 12 the Spark image's pull fails
+    on one worker: the run still succeeds, the failure is in the node's result.json, and the next
+    run starts the pull again. A second run changes nothing."""
     nodeset, play = harness.nodeset, harness.play
+    worker = nodeset.nodes[1]
     if harness.distribution.inject_failures:
         for node in nodeset.nodes:
             nodeset.exec(node, "mv", K8S_REPO_DIR, f"{K8S_REPO_DIR}.offline")
@@ -156,9 +194,30 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
         for node in nodeset.nodes:
             assert nodeset.exec(node, "systemctl", "is-active", "containerd") == "active"
             assert nodeset.exec(node, "sh", "-c", "command -v kubeadm || true") == ""
+        nodeset.write(worker, "/etc/sparklab-harness/crictl-fail-pull", SPARK + "\n")
 
-    first = play("nodes")
+    first = play("nodes", env={"ANSIBLE_VERBOSITY": "1"})  # -v: set_fact results are printed
     assert first.returncode == 0, first.tail()
+    said = "sparklab_progress: pulling 8 images on each worker and 2 on the control plane in the background"
+    assert said in " ".join(first.stdout.split()), first.tail()
+    workers_get = image_refs.deployed_references(IMAGES_YML)
+    control_plane_gets = image_refs.deployed_references(IMAGES_YML, every_node_only=True)
+    assert len(workers_get) == 8 and len(control_plane_gets) == 2
+    assert any("@sha256:" in ref and ":v" not in ref for ref in workers_get)  # metrics-server, by digest
+    if harness.distribution.inject_failures:
+        assert pulled_when_done(harness, worker) == [r for r in workers_get if r != SPARK]
+        result = json.loads(nodeset.exec(worker, "cat", "/var/lib/sparklab/image-prepull/result.json"))
+        assert list(result["failed"]) == [SPARK] and "not found" in result["failed"][SPARK], result
+        nodeset.exec(worker, "rm", "/etc/sparklab-harness/crictl-fail-pull")
+        resumed = play("nodes")
+        assert resumed.returncode == 0, resumed.tail()
+        assert changed_tasks(resumed.stdout) == [
+            "sparklab.cluster.image_prepull : start | Pull the missing images in the background"
+        ]
+        assert resumed.changed == 1, resumed.tail()
+    for node in nodeset.nodes:
+        expected = control_plane_gets if node is nodeset.nodes[0] else workers_get
+        assert sorted(pulled_when_done(harness, node)) == sorted(expected), node.name
     for node in nodeset.nodes:
         assert nodeset.exec(node, "systemctl", "is-active", "containerd") == "active"
         assert nodeset.exec(node, "systemctl", "is-enabled", "kubelet") == "enabled"
@@ -259,6 +318,20 @@ def test_addons_phase_completes_then_repeats_without_change(harness: Harness):
     )
     assert service["spec"]["ports"][0]["nodePort"] == 30080
     assert server.cluster.get(server.cluster.kind("serviceaccounts"), "spark-jobs", "spark-operator-spark")
+    assert "images not pulled ahead" not in first.stdout, first.tail()
+
+    if harness.distribution.inject_failures:
+        # The Spark image gone from one worker (as if its pull had failed): reported, not fatal.
+        worker = nodeset.nodes[1]
+        nodeset.exec(worker, "sed", "-i", f"\\|^{SPARK}$|d", PULLED)
+        try:
+            reported = play("addons", image_prepull_wait_seconds=5)
+        finally:
+            nodeset.exec(worker, "sh", "-c", f"echo {SPARK} >> {PULLED}")
+        assert reported.returncode == 0, reported.tail()
+        line = f"{worker.name}: 1 of 8 images not pulled ahead: {SPARK} (the kubelet pulls them when a pod"
+        assert line in " ".join(reported.stdout.split()), reported.tail()
+        assert reported.changed == 0, reported.tail()
 
     second = play("addons")
     assert second.returncode == 0, second.tail()

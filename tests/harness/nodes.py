@@ -340,11 +340,11 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
     ``nodes_test_cri_tools_version``, kubernetes-cni ``nodes_test_cni_version`` and a newer one),
     kubeadm's dependency on cri-tools, kubelet's on kubernetes-cni, and where each puts its
     program and the kubelet its unit. Their programs are the harness's stand-ins (links into
-    ``/usr/local/lib/sparklab-harness``); cri-tools carries only a ``crictl`` that says it is not
-    modelled (nothing in the cluster path calls it: the stand-in kubeadm makes no CRI calls).
+    ``/usr/local/lib/sparklab-harness``); cri-tools carries the stand-in ``crictl``, which models the
+    image calls of the image_prepull role (``pull``, ``inspecti``) and nothing else (the stand-in
+    kubeadm makes no CRI calls).
     """
     lib = "/usr/local/lib/sparklab-harness"
-    crictl = b"#!/bin/sh\necho 'crictl: not modelled by the sparklab harness' >&2\nexit 1\n"
     cni_note = b"kubernetes-cni stand-in of the sparklab harness: no CNI plugins\n"
     packages = {
         "kubeadm": (
@@ -361,7 +361,7 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
                 "/usr/lib/systemd/system/kubelet.service": (STANDINS / "kubelet.service").read_bytes(),
             },
         ),
-        "cri-tools": (NODES_TEST["nodes_test_cri_tools_version"], "", {"/usr/bin/crictl": crictl}),
+        "cri-tools": (NODES_TEST["nodes_test_cri_tools_version"], "", {"/usr/bin/crictl": f"{lib}/crictl"}),
     }
     # kubernetes-cni at the pinned version and a newer one, so an unpinned or unheld install shows.
     builds = [(package, *spec) for package, spec in packages.items()] + [

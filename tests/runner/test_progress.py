@@ -140,3 +140,22 @@ def test_terminal_shows_task_n_of_m_live_and_keeps_milestones_above_it(offline: 
     # The live line is gone at the end and no task line was printed: milestones only.
     assert not re.search(r"^task\s+task \d+ of", end, re.M) and " | task " not in end, end
     assert "`up` would create these" in end
+
+
+def test_a_sparklab_progress_fact_is_shown_once_as_a_milestone() -> None:
+    """The line nodes.yml sets when the background image pull starts (and addons.yml when an image
+    was not pulled ahead): shown once per text, white space folded, never for a failed task."""
+    out = io.StringIO()
+    progress = PlainProgress(out)
+    progress.start_phase("nodes", 2, 4)
+    note = "pulling 8 images on each\n worker and 2 on the control plane in the background"
+    fact = {"ansible_facts": {"sparklab_progress": note}}
+    _events(progress,
+            ("playbook_on_task_start", {"task": "Say that the images are pulling", "task_uuid": "t1"}),
+            ("runner_on_ok", {"host": "cp-1", "res": fact}),
+            ("runner_on_ok", {"host": "worker-1", "res": fact}),
+            ("playbook_on_task_start", {"task": "Other", "task_uuid": "t2"}),
+            ("runner_on_failed", {"host": "cp-1", "res": {"msg": "x", "ansible_facts": {
+                "sparklab_progress": "never shown"}}}))
+    notes = re.findall(rf"^{CLOCK} \[\.\.\] (.+)$", out.getvalue(), re.M)
+    assert notes == ["pulling 8 images on each worker and 2 on the control plane in the background"]

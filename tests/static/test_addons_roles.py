@@ -58,7 +58,12 @@ def test_cluster_and_addons_playbooks_feed_every_release_one_way() -> None:
 
 def test_addons_playbook_installs_both_releases_through_the_generic_role() -> None:
     plays = yaml.safe_load((REPO / "playbooks" / "addons.yml").read_text())
-    (play,) = plays
+    play, pull_check = plays
+    # Then, on every node, the check of the images pulled in the background (roles/image_prepull).
+    assert pull_check["hosts"] == "cluster"
+    role = "ansible.builtin.import_role"
+    imports = [t[role] for t in pull_check["tasks"] if role in t]
+    assert imports == [{"name": "sparklab.cluster.image_prepull", "tasks_from": "wait"}]
     assert play["hosts"] == "control_plane"
     assert "become" not in play, "Kubernetes API tasks are delegated to localhost without privilege"
     assert play["pre_tasks"][0]["sparklab.cluster.cluster_config"] == {"detect_admin_cidr": False}

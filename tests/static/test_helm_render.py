@@ -549,3 +549,32 @@ def test_image_policy_fails_closed(rendered: dict[str, Any], tmp_path: Path) -> 
         policy.pins, policy.unpinned | {"docker.io/apache/spark": {"image": "docker.io/apache/spark"}}
     )
     assert violations(references, blank) == ["docker.io/apache/spark: unpinned without a reason"]
+
+
+def _pull_key(reference: str) -> tuple[str, str]:
+    """(image name, digest) for a reference with a digest, else (image name, tag)."""
+    name = image_name(reference)
+    if "@" in reference:
+        return name, reference.split("@", 1)[1]
+    return name, reference.rsplit(":", 1)[1]
+
+
+def test_the_workers_pull_ahead_every_image_the_defaults_deploy(
+    rendered: dict[str, Any], tmp_path: Path
+) -> None:
+    """The background pre-pull (roles/image_prepull, lookup sparklab.cluster.prepull_images) against
+    what the product renders: the workers get every deployed image but the sandbox image (kubeadm's,
+    pulled with the control-plane images), as the pod will ask for it (by digest where pinned); with
+    the other kube-opex-analytics tag only that image is missing, since the defaults do not deploy it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("image_refs", REPO / "plugins/module_utils/image_refs.py")
+    image_refs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(image_refs)  # type: ignore[union-attr]
+    ahead = {_pull_key(r) for r in image_refs.deployed_references(REPO / "playbooks/vars/images.yml")}
+    deployed = {_pull_key(r) for r in deployed_references(rendered, tmp_path)
+                if image_name(r) != "registry.k8s.io/pause"}
+    missing = {name for name, _ in deployed - ahead}
+    expected = set() if rendered["tag"] == KOA_TAGS[0] else {"docker.io/rchakode/kube-opex-analytics"}
+    assert missing == expected, sorted(deployed - ahead)
+    assert {name for name, _ in ahead} == {name for name, _ in deployed}
