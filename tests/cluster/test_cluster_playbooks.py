@@ -246,7 +246,8 @@ def test_addons_phase_completes_then_repeats_without_change(harness: Harness):
     distributions) the run completes with the dashboard's NodePort, and a second run changes nothing."""
     nodeset, server, play = harness.nodeset, harness.server, harness.play
     if harness.distribution.inject_failures:
-        nodeset.write(nodeset.nodes[0], "/etc/sparklab-harness/helm-fail-release", "kube-opex-analytics")
+        # The API server refuses the chart's StatefulSet once: Helm fails and rolls the release back.
+        server.cluster.fail_once.add(("statefulsets", "kube-opex-analytics"))
         failed = play("addons")
         assert failed.returncode == 2, failed.tail()
         assert "kube-opex-analytics" in failed.stdout

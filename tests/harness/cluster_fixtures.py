@@ -24,6 +24,7 @@ def api_server(
     pki = Pki.create(folder / "pki", ["127.0.0.1", host, "localhost", *extra_sans])
     cluster = Cluster(pki.ca_cert.read_bytes(), pki.ca_key.read_bytes())
     cluster.on_create += [workloads_available, operator or SparkOperatorModel()]
+    cluster.on_update.append(workloads_available)
     with ApiServer(cluster, host, str(pki.server_cert), str(pki.server_key), str(pki.ca_cert)) as server:
         server.pki = pki  # type: ignore[attr-defined]
         yield server

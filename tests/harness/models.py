@@ -46,6 +46,8 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
     """kube-controller-manager + kubelets: a workload is rolled out and Available when created;
     a CRD is Established; an APIService is Available (metrics-server answering)."""
     status: dict[str, Any] | None = None
+    # Run on creation and on every update (Cluster.on_update): the controllers observe each generation.
+    generation = obj.get("metadata", {}).get("generation", 1)
     if kind.plural == "deployments":
         replicas = obj["spec"].get("replicas", 1)
         status = {
@@ -53,7 +55,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "readyReplicas": replicas,
             "availableReplicas": replicas,
             "updatedReplicas": replicas,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
             "conditions": [
                 {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
@@ -67,7 +69,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "availableReplicas": replicas,
             "currentReplicas": replicas,
             "updatedReplicas": replicas,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
         }
     elif kind.plural == "daemonsets":
         nodes = len(cluster.list(cluster.kind("nodes"), None))
@@ -77,7 +79,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "numberReady": nodes,
             "numberAvailable": nodes,
             "updatedNumberScheduled": nodes,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
         }
     elif kind.plural == "customresourcedefinitions":
         status = {
