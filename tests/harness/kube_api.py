@@ -1,19 +1,25 @@
 """A stand-in Kubernetes API server: in memory, HTTPS with client certificates, for the harness.
 
-It serves what sparklab's roles, ``kubernetes.core`` (k8s, k8s_info, k8s_log, helm through the helm
-stand-in) and the runner's metrics sampler touch, with the upstream wire format of
-``k8s.io/apiserver`` and ``k8s.io/apimachinery`` (discovery documents, ``metav1.Status`` errors with
-the upstream reasons and codes, list envelopes, ``resourceVersion`` that moves only on a real
-change, merge and JSON patches, server-side apply as a whole-object merge for one field manager).
+It serves what sparklab's roles, ``kubernetes.core`` (k8s, k8s_info, k8s_log), the real Helm 4.1.4
+and kubectl on the nodes and the runner's metrics sampler touch, with the upstream wire format of
+``k8s.io/apiserver`` and ``k8s.io/apimachinery`` (discovery documents, ``/openapi/v3`` as
+kube_schema.py describes, ``metav1.Status`` errors with the upstream reasons and codes, list
+envelopes, watches with the watch-list bookmark, protobuf bodies of the kinds kube_protobuf.py
+decodes, ``resourceVersion`` that moves only on a real change and 409 when a write names a stale
+one, merge and JSON patches, server-side apply as a whole-object merge for one field manager). What
+is written over HTTP is validated (kube_schema.py) before it is stored.
 
 Resources: namespaces, configmaps, secrets, services, serviceaccounts, pods (+ ``log``), nodes,
-deployments, statefulsets, daemonsets, storageclasses, certificatesigningrequests (+ ``approval``
-and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io`` only once its
+events, endpoints, persistent volumes and claims, limit ranges, quotas, deployments, replicasets,
+statefulsets, daemonsets, jobs, cronjobs, pod disruption budgets, ingresses, network policies,
+leases, RBAC roles and bindings, webhook configurations, storageclasses, certificatesigningrequests
+(+ ``approval`` and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io`` only once its
 CRDs exist (as upstream, a custom resource is served only after its CRD is Established) and
 ``metrics.k8s.io`` only once the APIService ``v1beta1.metrics.k8s.io`` exists.
 
 What it models in place of the real components (each a small rule, documented where it acts):
-- kube-controller-manager and the kubelets: workloads are available as soon as they are created;
+- kube-controller-manager and the kubelets: workloads are available as soon as they are written
+  (each generation observed: Helm's ``--wait`` finds them ready);
 - the CSR signer: an approved ``kubernetes.io/kubelet-serving`` or
   ``kubernetes.io/kube-apiserver-client-kubelet`` request is signed with the cluster CA;
 - bootstrap tokens (``kubeadm token create``): a Secret ``bootstrap-token-<id>`` in kube-system
