@@ -13,8 +13,8 @@ Resources: namespaces, configmaps, secrets, services, serviceaccounts, pods (+ `
 events, endpoints, persistent volumes and claims, limit ranges, quotas, deployments, replicasets,
 statefulsets, daemonsets, jobs, cronjobs, pod disruption budgets, ingresses, network policies,
 leases, RBAC roles and bindings, webhook configurations, storageclasses, certificatesigningrequests
-(+ ``approval`` and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io`` only once its
-CRDs exist (as upstream, a custom resource is served only after its CRD is Established) and
+(+ ``approval`` and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io``
+only once its CRDs exist (as upstream, a custom resource is served only after its CRD is Established) and
 ``metrics.k8s.io`` only once the APIService ``v1beta1.metrics.k8s.io`` exists.
 
 What it models in place of the real components (each a small rule, documented where it acts):
