@@ -242,6 +242,15 @@ def field_match(obj: dict, selector: str) -> bool:
     return True
 
 
+def _apply_body(body: bytes) -> dict:
+    """A server-side apply body: YAML, which clients send as JSON (parsed as such: PyYAML takes
+    seconds on a CRD)."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return yaml.safe_load(body)
+
+
 def _fold_string_data(kind: Kind, body: dict) -> None:
     """Secrets: ``stringData`` is write-only, merged into ``data`` as base64 (core/v1 conversion)."""
     if kind.plural == "secrets" and body.get("stringData"):
@@ -279,8 +288,9 @@ class Cluster:
     def kinds(self) -> list[Kind]:
         """Served types: built-in, custom resources of Established CRDs, metrics once registered."""
         out = list(BUILTIN)
-        for crd in self.list(self.kind("customresourcedefinitions"), None):
-            spec = crd["spec"]
+        with self.lock:  # read in place: a copy of every CRD's schema on each request is slow
+            specs = [o["spec"] for key, o in self.objects.items() if key[1] == "customresourcedefinitions"]
+        for spec in specs:
             for version in spec.get("versions", []):
                 if version.get("served", True):
                     out.append(
@@ -443,14 +453,15 @@ class Cluster:
         with self.lock:
             current = self.get_or_none(kind, namespace, name)
             if current is None and "apply-patch" in content_type:
-                return self.create(kind, namespace, yaml.safe_load(body), check)
+                return self.create(kind, namespace, _apply_body(body), check)
             if current is None:
                 self.get(kind, namespace, name)
             if "json-patch" in content_type:
                 new = json_patch(current, json.loads(body))
             elif "apply-patch" in content_type:
-                self._check_fresh(kind, current, yaml.safe_load(body))
-                new = merge_patch(current, yaml.safe_load(body))
+                applied = _apply_body(body)
+                self._check_fresh(kind, current, applied)
+                new = merge_patch(current, applied)
             else:
                 self._check_fresh(kind, current, json.loads(body))
                 new = merge_patch(current, json.loads(body))
