@@ -99,6 +99,40 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
         obj["status"] = status
 
 
+def statefulset_pods(cluster: Cluster, kind: Kind, obj: dict) -> None:
+    """The StatefulSet controller and the kubelets: pods ``<name>-0`` ... from the template, on the
+    first node (a control plane first, as the pods sparklab exposes tolerate it), Running and Ready,
+    so the stand-in kubelet's NodePorts answer for a Service selecting them. Pods are not removed
+    with their StatefulSet (no garbage collector)."""
+    if kind.plural != "statefulsets":
+        return
+    meta, template = obj["metadata"], obj["spec"].get("template") or {}
+    nodes = cluster.list(cluster.kind("nodes"), None)
+    control = [n for n in nodes if "node-role.kubernetes.io/control-plane" in n["metadata"].get("labels", {})]
+    node = (control or nodes or [{"metadata": {"name": ""}}])[0]["metadata"]["name"]
+    containers = (template.get("spec") or {}).get("containers") or [{"name": "main"}]
+    for index in range(obj["spec"].get("replicas", 1)):
+        cluster.put_object(
+            "pods",
+            {
+                "metadata": {
+                    "name": f"{meta['name']}-{index}",
+                    "namespace": meta["namespace"],
+                    "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                },
+                "spec": {**(template.get("spec") or {}), "nodeName": node},
+                "status": {
+                    "phase": "Running",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [
+                        {"name": c["name"], "ready": True, "restartCount": 0, "state": {"running": {}}}
+                        for c in containers
+                    ],
+                },
+            },
+        )
+
+
 def pod(
     name: str,
     namespace: str,
