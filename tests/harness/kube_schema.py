@@ -4,10 +4,13 @@ Built-in kinds are checked against the Kubernetes 1.37 schemas of the ``kubernet
 package (generated from upstream's OpenAPI); custom resources against the ``openAPIV3Schema`` of
 the version in their stored CRD, with ``jsonschema``. Unknown fields are refused only when the
 request asks for strict field validation (``fieldValidation=Strict``, which Helm and kubectl send),
-as the real API server does; wrong types and missing required fields always. The error wording
-follows k8s.io/apiserver: ``strict decoding error: unknown field "spec.x"`` (create and update),
-``.spec.x: field not declared in schema`` (server-side apply), ``<Kind> "<name>" is invalid:
-<path>: Invalid value`` for the rest (the real server's field path and detail text differ).
+as the real API server does; wrong types and missing required fields always, except that a
+built-in kind's ``required`` is not enforced under ``status`` (there it marks a Go field without
+omitempty, which the real server decodes as empty: a stand-in kubelet's partial ``nodeInfo``
+passes). The error wording follows k8s.io/apiserver: ``strict decoding error: unknown field
+"spec.x"`` (create and update), ``.spec.x: field not declared in schema`` (server-side apply),
+``<Kind> "<name>" is invalid: <path>: Invalid value`` for the rest (the real server's field path
+and detail text differ).
 
 ``/openapi/v3`` lists every served group version; each group version's document carries, per kind,
 a PATCH operation with the ``x-kubernetes-group-version-kind`` extension and the ``fieldValidation``
@@ -19,13 +22,15 @@ in those documents: the server validates.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
+import re
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
-from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
+from kubernetes_validate import utils
+from referencing import Registry, Resource
 
 KUBERNETES_VERSION = "1.37.0"
 # Fields the server owns or that the schemas of kubernetes-validate do not list for every kind.
@@ -65,12 +70,13 @@ def check(obj: dict, crd: dict | None, strict: bool, apply: bool) -> None:
     name = body.get("metadata", {}).get("name", "")
     error: Any = None
     if crd is None:
-        try:
-            kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=strict)
-        except ValidationError as exc:
-            error = exc
-        except SchemaNotFoundError:
+        validator = _builtin_validator(body.get("apiVersion", ""), body.get("kind", ""), strict)
+        if validator is None:
             return
+        # Not under status: the OpenAPI ``required`` of a status field (e.g. a Node's nodeInfo) marks
+        # a Go field without omitempty, which the server decodes as empty and does not refuse.
+        found = [e for e in validator.iter_errors(body) if list(e.absolute_path)[:1] != ["status"]]
+        error = min(found, key=lambda e: [str(p) for p in e.absolute_path]) if found else None
     else:
         version = body["apiVersion"].split("/")[-1]
         served = [v for v in crd["spec"]["versions"] if v["name"] == version]
@@ -98,6 +104,22 @@ def check(obj: dict, crd: dict | None, strict: bool, apply: bool) -> None:
         f'{body["kind"]} "{name}" is invalid: {_path(list(error.absolute_path))}: Invalid value: '
         f"{error.message}",
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _builtin_validator(api_version: str, kind: str, strict: bool) -> Any:
+    """The JSON Schema validator of kubernetes-validate for a built-in kind (its own schema files and
+    draft; kubernetes_validate.validate stops at the first error and rereads its files each call)."""
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= "1.37"][-1]
+    folder = f"kubernetes-json-schema/v{version}-local" + ("-strict" if strict else "")
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{group}.json", KUBERNETES_VERSION)
+    except FileNotFoundError:
+        return None
+    definitions = utils.schema_contents(f"{folder}/_definitions.json", KUBERNETES_VERSION)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
 def _structural(schema: dict, strict: bool) -> dict:
