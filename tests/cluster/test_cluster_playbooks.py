@@ -5,22 +5,27 @@ One control plane and two workers (tests/harness/nodes.py: systemd containers of
 images, over Ansible's docker connection, logged in as ``ubuntu`` with passwordless sudo as on the
 AMI: the inventory is the aws_ec2 plugin's recorded host variables next to the repository's
 inventory/group_vars, so only ``become`` makes a task root). nodes.yml installs containerd from the
-Debian archive and the Kubernetes packages from a local repository whose packages carry the stand-in kubeadm,
-kubelet and kubectl (tests/harness/standins); the helm role installs the stand-in helm; all of them
-talk to the in-memory API server on the test's docker network. The module runs twice: on Debian 12
-(bookworm) and on Debian 13 (trixie). On Debian 12 each phase first meets an injected failure and
-the next run resumes; Debian 13 runs each phase once and then again, so the second distribution adds
-no failure runs.
+Debian archive and the Kubernetes packages from a local repository whose packages carry the stand-in
+kubeadm and kubelet (tests/harness/standins) and the real kubectl 1.35; the helm role installs the
+real Helm 4.1.4 (tests/helpers/helm_binary.py) from a local tarball; all of them talk to the
+in-memory API server on the test's docker network, which validates what they write
+(tests/harness/kube_schema.py).
+The module runs twice: on Debian 12 (bookworm) and on Debian 13 (trixie). On Debian 12 each phase
+first meets an injected failure and the next run resumes; Debian 13 runs each phase once and then
+again, so the second distribution adds no failure runs.
 
 Proves about our code: every task of the four playbooks runs in order with the real modules and
 kubernetes.core (variable scope, module arguments, registered results, the output our roles parse,
 the files kubeadm writes and when) on both distributions; a node phase cut off by an unreachable
 package repository resumes on the next run; a kubeadm init that fails after writing admin.conf is
-reset and the next run resumes; a failed Helm release resumes on the next run; a second run of
+reset and the next run resumes; a Helm release that the API server refuses once is rolled back by
+Helm and installed on the next run; every pinned chart installs as published, with kubernetes.core's
+argv, on the real Helm with --wait; a second run of
 nodes.yml, cluster.yml and addons.yml reports no change at all; a WordCount whose driver failed is
 followed by one that completes; WordCount runs with the kubeconfig that cluster.yml fetched; a task
 that needs root but lost its ``become`` (in a copy of the product) fails, naming the task and the
-file it could not read. Only a
+file it could not read; a helm flag Helm 4 does not have (in a copy of the product) fails, naming
+the flag. Only a
 real cluster proves that Kubernetes, the CNI, the charts, the dashboard and Spark work: see the
 end-to-end test on AWS (tests/e2e).
 """
@@ -300,12 +305,39 @@ def test_a_root_only_task_without_become_fails_with_its_name_and_the_denied_file
     assert result.changed == 0, result.tail()
 
 
+def test_a_helm_flag_that_helm_4_does_not_have_fails_the_run_naming_the_flag(harness: Harness, tmp_path):
+    """The class of defect a helm stand-in accepts: a flag the real Helm 4.1.4 does not have. In a
+    copy of the product, the helm role's version probe gains Helm 2's ``--client`` (removed in Helm
+    3). The real binary refuses it: the run fails at that task with Helm's ``unknown flag: --client``.
+    One tagged run on the converged cluster; nothing on the nodes changes."""
+    probe = "      - version\n      - --template\n"
+    with_client = "      - version\n      - --client\n      - --template\n"
+    edit = {"roles/helm/tasks/install.yml": lambda text: text.replace(probe, with_client, 1)}
+    copy = product_copy(tmp_path / "product", edit)
+    result = run_playbook(
+        "playbooks/cluster.yml",
+        harness.inventory,
+        harness.extra,
+        args=["--tags", "helm"],
+        env={"SPARKLAB_HOME": str(harness.home)},
+        workdir=tmp_path / "work",
+        repo=copy,
+    )
+    assert result.returncode == 2, result.tail()
+    failed = failed_tasks(result.stdout)
+    (name,) = failed
+    assert name.endswith("install | Read the installed Helm version"), result.tail()
+    assert "Error: unknown flag: --client" in " ".join(failed[name].split()), failed[name]
+    assert result.changed == 0, result.tail()
+
+
 def test_addons_phase_completes_then_repeats_without_change(harness: Harness):
     """Debian 12 first: the kube-opex-analytics release fails and the run stops there. Then (both
     distributions) the run completes with the dashboard's NodePort, and a second run changes nothing."""
     nodeset, server, play = harness.nodeset, harness.server, harness.play
     if harness.distribution.inject_failures:
-        nodeset.write(nodeset.nodes[0], "/etc/sparklab-harness/helm-fail-release", "kube-opex-analytics")
+        # The API server refuses the chart's StatefulSet once: Helm fails and rolls the release back.
+        server.cluster.fail_once.add(("statefulsets", "kube-opex-analytics"))
         failed = play("addons")
         assert failed.returncode == 2, failed.tail()
         assert "kube-opex-analytics" in failed.stdout

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kube_api import ApiServer, Cluster
-from models import SparkOperatorModel, workloads_available
+from models import SparkOperatorModel, statefulset_pods, workloads_available
 from pki import Pki
 
 SPARK_GROUP = "sparkoperator.k8s.io"
@@ -23,7 +23,8 @@ def api_server(
     """The stand-in API server with a fresh PKI under ``folder``, listening on ``host``."""
     pki = Pki.create(folder / "pki", ["127.0.0.1", host, "localhost", *extra_sans])
     cluster = Cluster(pki.ca_cert.read_bytes(), pki.ca_key.read_bytes())
-    cluster.on_create += [workloads_available, operator or SparkOperatorModel()]
+    cluster.on_create += [workloads_available, statefulset_pods, operator or SparkOperatorModel()]
+    cluster.on_update += [workloads_available, statefulset_pods]
     with ApiServer(cluster, host, str(pki.server_cert), str(pki.server_key), str(pki.ca_cert)) as server:
         server.pki = pki  # type: ignore[attr-defined]
         yield server

@@ -1,19 +1,25 @@
 """A stand-in Kubernetes API server: in memory, HTTPS with client certificates, for the harness.
 
-It serves what sparklab's roles, ``kubernetes.core`` (k8s, k8s_info, k8s_log, helm through the helm
-stand-in) and the runner's metrics sampler touch, with the upstream wire format of
-``k8s.io/apiserver`` and ``k8s.io/apimachinery`` (discovery documents, ``metav1.Status`` errors with
-the upstream reasons and codes, list envelopes, ``resourceVersion`` that moves only on a real
-change, merge and JSON patches, server-side apply as a whole-object merge for one field manager).
+It serves what sparklab's roles, ``kubernetes.core`` (k8s, k8s_info, k8s_log), the real Helm 4.1.4
+and kubectl on the nodes and the runner's metrics sampler touch, with the upstream wire format of
+``k8s.io/apiserver`` and ``k8s.io/apimachinery`` (discovery documents, ``/openapi/v3`` as
+kube_schema.py describes, ``metav1.Status`` errors with the upstream reasons and codes, list
+envelopes, watches with the watch-list bookmark, protobuf bodies of the kinds kube_protobuf.py
+decodes, ``resourceVersion`` that moves only on a real change and 409 when a write names a stale
+one, merge and JSON patches, server-side apply as a whole-object merge for one field manager). What
+is written over HTTP is validated (kube_schema.py) before it is stored.
 
 Resources: namespaces, configmaps, secrets, services, serviceaccounts, pods (+ ``log``), nodes,
-deployments, statefulsets, daemonsets, storageclasses, certificatesigningrequests (+ ``approval``
-and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io`` only once its
-CRDs exist (as upstream, a custom resource is served only after its CRD is Established) and
+events, endpoints, persistent volumes and claims, limit ranges, quotas, deployments, replicasets,
+statefulsets, daemonsets, jobs, cronjobs, pod disruption budgets, ingresses, network policies,
+leases, RBAC roles and bindings, webhook configurations, storageclasses, certificatesigningrequests
+(+ ``approval`` and ``status``), apiservices, customresourcedefinitions; ``sparkoperator.k8s.io``
+only once its CRDs exist (as upstream, a custom resource is served only after its CRD is Established) and
 ``metrics.k8s.io`` only once the APIService ``v1beta1.metrics.k8s.io`` exists.
 
 What it models in place of the real components (each a small rule, documented where it acts):
-- kube-controller-manager and the kubelets: workloads are available as soon as they are created;
+- kube-controller-manager and the kubelets: workloads are available as soon as they are written
+  (each generation observed: Helm's ``--wait`` finds them ready);
 - the CSR signer: an approved ``kubernetes.io/kubelet-serving`` or
   ``kubernetes.io/kube-apiserver-client-kubelet`` request is signed with the cluster CA;
 - bootstrap tokens (``kubeadm token create``): a Secret ``bootstrap-token-<id>`` in kube-system
@@ -40,6 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import kube_protobuf
+import kube_schema
 import yaml
 
 
@@ -74,6 +82,36 @@ BUILTIN = [
     Kind("", "v1", "pods", "Pod", True, ("po",), ("log", "status")),
     Kind("", "v1", "nodes", "Node", False, ("no",), ("status",)),
     Kind("", "v1", "events", "Event", True, ("ev",)),
+    Kind("", "v1", "endpoints", "Endpoints", True, ("ep",)),
+    Kind("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",), ("status",)),
+    Kind("", "v1", "persistentvolumes", "PersistentVolume", False, ("pv",), ("status",)),
+    Kind("", "v1", "limitranges", "LimitRange", True, ("limits",)),
+    Kind("", "v1", "resourcequotas", "ResourceQuota", True, ("quota",), ("status",)),
+    Kind("apps", "v1", "replicasets", "ReplicaSet", True, ("rs",), ("status",)),
+    Kind("batch", "v1", "jobs", "Job", True, (), ("status",)),
+    Kind("batch", "v1", "cronjobs", "CronJob", True, ("cj",), ("status",)),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), ("status",)),
+    Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ("ing",), ("status",)),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",)),
+    Kind("coordination.k8s.io", "v1", "leases", "Lease", True),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
+    Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
+    Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
+    Kind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        False,
+    ),
+    Kind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        False,
+    ),
     Kind("apps", "v1", "deployments", "Deployment", True, ("deploy",), ("status",)),
     Kind("apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("status",)),
     Kind("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("status",)),
@@ -204,6 +242,15 @@ def field_match(obj: dict, selector: str) -> bool:
     return True
 
 
+def _apply_body(body: bytes) -> dict:
+    """A server-side apply body: YAML, which clients send as JSON (parsed as such: PyYAML takes
+    seconds on a CRD)."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return yaml.safe_load(body)
+
+
 def _fold_string_data(kind: Kind, body: dict) -> None:
     """Secrets: ``stringData`` is write-only, merged into ``data`` as base64 (core/v1 conversion)."""
     if kind.plural == "secrets" and body.get("stringData"):
@@ -223,7 +270,15 @@ class Cluster:
     revision: int = 1
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_create: list[Callable[[Cluster, Kind, dict], None]] = field(default_factory=list)
+    # Rules run on an object about to replace a stored one (they may change it, as a controller would).
+    on_update: list[Callable[[Cluster, Kind, dict], None]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Every change as a watch event: (resourceVersion, type, (group, plural), object).
+    events: list[tuple[int, str, tuple[str, str], dict]] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    closed: bool = False
+    # Failure injection for tests: the next write to (plural, name) is answered with a 500 once.
+    fail_once: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -233,8 +288,9 @@ class Cluster:
     def kinds(self) -> list[Kind]:
         """Served types: built-in, custom resources of Established CRDs, metrics once registered."""
         out = list(BUILTIN)
-        for crd in self.list(self.kind("customresourcedefinitions"), None):
-            spec = crd["spec"]
+        with self.lock:  # read in place: a copy of every CRD's schema on each request is slow
+            specs = [o["spec"] for key, o in self.objects.items() if key[1] == "customresourcedefinitions"]
+        for spec in specs:
             for version in spec.get("versions", []):
                 if version.get("served", True):
                     out.append(
@@ -266,6 +322,35 @@ class Cluster:
         self.revision += 1
         return str(self.revision)
 
+    def _event(self, kind: Kind, kind_of_event: str, obj: dict) -> None:
+        self.events.append((self.revision, kind_of_event, (kind.group, kind.plural), copy.deepcopy(obj)))
+        with self.changed:
+            self.changed.notify_all()
+
+    def watch_events(self, kind: Kind, namespace: str | None, since: int) -> list[tuple[int, str, dict]]:
+        """The events of ``kind`` (in ``namespace``) after resourceVersion ``since``."""
+        with self.lock:
+            return [
+                (rv, kind_of_event, copy.deepcopy(obj))
+                for rv, kind_of_event, key, obj in self.events
+                if rv > since
+                and key == (kind.group, kind.plural)
+                and (namespace is None or obj["metadata"].get("namespace") == namespace)
+            ]
+
+    @staticmethod
+    def _check_fresh(kind: Kind, current: dict, sent: dict | None) -> None:
+        """Optimistic concurrency: a write naming another resourceVersion is refused with 409."""
+        sent_version = ((sent or {}).get("metadata") or {}).get("resourceVersion")
+        if sent_version and sent_version != current["metadata"]["resourceVersion"]:
+            group = f".{kind.group}" if kind.group else ""
+            raise ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {kind.plural}{group} "{current["metadata"]["name"]}": '
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )
+
     def get_or_none(self, kind: Kind, namespace: str | None, name: str) -> dict | None:
         with self.lock:
             obj = self.objects.get(self._key(kind, namespace, name))
@@ -291,7 +376,9 @@ class Cluster:
             if label_match(o["metadata"].get("labels") or {}, labels) and field_match(o, fields)
         ]
 
-    def create(self, kind: Kind, namespace: str | None, body: dict) -> dict:
+    def create(
+        self, kind: Kind, namespace: str | None, body: dict, check: Callable[[dict], None] | None = None
+    ) -> dict:
         with self.lock:
             meta = body.setdefault("metadata", {})
             if not meta.get("name") and meta.get("generateName"):
@@ -309,6 +396,8 @@ class Cluster:
                 group = f".{kind.group}" if kind.group else ""
                 raise ApiError(409, "AlreadyExists", f'{kind.plural}{group} "{name}" already exists')
             body["apiVersion"], body["kind"] = kind.group_version, kind.kind
+            if check:
+                check(body)
             _fold_string_data(kind, body)
             meta.update(
                 uid=str(uuid.uuid4()), creationTimestamp=now(), resourceVersion=self._bump(), generation=1
@@ -319,14 +408,22 @@ class Cluster:
             self.objects[key] = body
             for rule in self.on_create:
                 rule(self, kind, body)
+            self._event(kind, "ADDED", body)
             self._after_update(kind, body)
             return copy.deepcopy(self.objects[key])
 
     def replace(
-        self, kind: Kind, namespace: str | None, name: str, body: dict, subresource: str = ""
+        self,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        body: dict,
+        subresource: str = "",
+        check: Callable[[dict], None] | None = None,
     ) -> dict:
         with self.lock:
             current = self.get(kind, namespace, name)
+            self._check_fresh(kind, current, body)
             new = copy.deepcopy(body)
             new["apiVersion"], new["kind"] = kind.group_version, kind.kind
             if subresource in ("status", "approval"):
@@ -335,6 +432,8 @@ class Cluster:
                 new = merged
             elif "status" in current and "status" not in new:
                 new["status"] = current["status"]
+            if check and not subresource:
+                check(new)
             _fold_string_data(kind, new)
             for keep in ("uid", "creationTimestamp", "namespace", "name", "generation"):
                 if keep in current["metadata"]:
@@ -349,23 +448,29 @@ class Cluster:
         content_type: str,
         body: bytes,
         subresource: str = "",
+        check: Callable[[dict], None] | None = None,
     ) -> dict:
         with self.lock:
             current = self.get_or_none(kind, namespace, name)
             if current is None and "apply-patch" in content_type:
-                return self.create(kind, namespace, yaml.safe_load(body))
+                return self.create(kind, namespace, _apply_body(body), check)
             if current is None:
                 self.get(kind, namespace, name)
             if "json-patch" in content_type:
                 new = json_patch(current, json.loads(body))
             elif "apply-patch" in content_type:
-                new = merge_patch(current, yaml.safe_load(body))
+                applied = _apply_body(body)
+                self._check_fresh(kind, current, applied)
+                new = merge_patch(current, applied)
             else:
+                self._check_fresh(kind, current, json.loads(body))
                 new = merge_patch(current, json.loads(body))
             if subresource in ("status", "approval"):
                 merged = copy.deepcopy(current)
                 merged["status"] = new.get("status", {})
                 new = merged
+            elif check:
+                check(new)
             return self._store(kind, current, new)
 
     def _store(self, kind: Kind, current: dict, new: dict) -> dict:
@@ -378,8 +483,11 @@ class Cluster:
             return current
         if current.get("spec") != new.get("spec"):
             new["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
+        for rule in self.on_update:
+            rule(self, kind, new)
         new["metadata"]["resourceVersion"] = self._bump()
         self.objects[self._key(kind, current["metadata"].get("namespace"), current["metadata"]["name"])] = new
+        self._event(kind, "MODIFIED", new)
         self._after_update(kind, new)
         return copy.deepcopy(new)
 
@@ -387,6 +495,8 @@ class Cluster:
         with self.lock:
             obj = self.get(kind, namespace, name)
             del self.objects[self._key(kind, namespace, name)]
+            self._bump()
+            self._event(kind, "DELETED", obj)
             if kind.plural == "namespaces":
                 for key in [k for k in self.objects if k[2] == name]:
                     del self.objects[key]
@@ -540,15 +650,96 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        body = self._body() if method in ("POST", "PUT", "PATCH") else b""
+        body = self._body() if method in ("POST", "PUT", "PATCH", "DELETE") else b""
         self.cluster.requests.append((method, url.path))
         try:
             self.user = self._user()
             if self.user is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
-            self._send(*self._route(method, url.path, query, body))
+            answer = self._route(method, url.path, query, body)
+            if answer[0] == "watch":
+                self._watch(*answer[1:])
+            else:
+                self._send(*answer)
         except ApiError as exc:
             self._send(exc.code, exc.status())
+
+    def _decode(self, body: bytes) -> dict:
+        """A JSON body, or a protobuf one (client-go typed clients: kube_protobuf)."""
+        if self.headers.get("Content-Type", "").startswith("application/vnd.kubernetes.protobuf"):
+            try:
+                return kube_protobuf.decode(body)
+            except kube_protobuf.Unsupported as exc:
+                raise ApiError(415, "UnsupportedMediaType", str(exc)) from None
+        return json.loads(body)
+
+    def _checker(self, kind: Kind, query: dict, content_type: str) -> Callable[[dict], None]:
+        """Validate a written object (kube_schema): built-in schema or the stored CRD's."""
+        crd = None
+        if kind.group and kind.group not in {k.group for k in BUILTIN + METRICS}:
+            crd = self.cluster.get_or_none(
+                self.cluster.kind("customresourcedefinitions"), None, f"{kind.plural}.{kind.group}"
+            )
+        strict = query.get("fieldValidation") == "Strict"
+
+        def check(obj: dict) -> None:
+            try:
+                kube_schema.check(obj, crd, strict, "apply-patch" in content_type)
+            except kube_schema.Invalid as exc:
+                raise ApiError(exc.code, exc.reason, exc.message) from None
+
+        return check
+
+    def _watch(self, kind: Kind, namespace: str | None, query: dict) -> None:
+        """A watch as client-go's informers open it: the current objects as ADDED when no
+        resourceVersion (or "0") is given, then every change after it, one JSON event per chunk,
+        until ``timeoutSeconds``, the client leaves, or the server stops."""
+        cluster = self.cluster
+        labels, fields = query.get("labelSelector", ""), query.get("fieldSelector", "")
+        since = int(query.get("resourceVersion") or 0)
+        deadline = time.monotonic() + min(float(query.get("timeoutSeconds") or 600), 600)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def matches(obj: dict) -> bool:
+            return label_match(obj["metadata"].get("labels") or {}, labels) and field_match(obj, fields)
+
+        try:
+            initial = query.get("sendInitialEvents") == "true"
+            if since == 0 or initial:
+                with cluster.lock:
+                    since = cluster.revision
+                    current = cluster.list(kind, namespace, labels, fields)
+                for obj in current:
+                    chunk(json.dumps({"type": "ADDED", "object": obj}).encode() + b"\n")
+            if initial:
+                # The watch-list protocol (KEP-3157): a bookmark marks the end of the initial events.
+                mark = {
+                    "kind": kind.kind,
+                    "apiVersion": kind.group_version,
+                    "metadata": {
+                        "resourceVersion": str(since),
+                        "annotations": {"k8s.io/initial-events-end": "true"},
+                    },
+                }
+                chunk(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
+            while not cluster.closed and time.monotonic() < deadline:
+                for revision, kind_of_event, obj in cluster.watch_events(kind, namespace, since):
+                    since = revision
+                    if matches(obj):
+                        chunk(json.dumps({"type": kind_of_event, "object": obj}).encode() + b"\n")
+                with cluster.changed:
+                    cluster.changed.wait(0.5)
+            chunk(b"")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass
+        self.close_connection = True
 
     def _route(self, method: str, path: str, query: dict, body: bytes) -> tuple:
         cluster = self.cluster
@@ -556,6 +747,15 @@ class Handler(BaseHTTPRequestHandler):
             return 200, b"ok", "text/plain"
         if path == "/version":
             return 200, {"major": "1", "minor": "37", "gitVersion": "v1.37.1", "platform": "linux/amd64"}
+        if path == "/openapi/v3":
+            versions = sorted({k.group_version for k in cluster.kinds()})
+            return 200, kube_schema.openapi_root(versions)
+        if m := re.fullmatch(r"/openapi/v3/(?:api/(v1)|apis/([^/]+)/([^/]+))", path):
+            group, version = (m.group(2) or "", m.group(3) or "v1")
+            kinds = [k for k in cluster.kinds() if k.group == group and k.version == version]
+            if not kinds:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return 200, kube_schema.openapi_group_version(kinds)
         if path == "/api":
             return 200, {
                 "kind": "APIVersions",
@@ -634,6 +834,8 @@ class Handler(BaseHTTPRequestHandler):
             return 200, self._log(ns, name, query).encode(), "text/plain"
         if method == "GET" and name:
             return 200, cluster.get(kind, ns, name)
+        if method == "GET" and query.get("watch") in ("true", "1"):
+            return "watch", kind, ns, query
         if method == "GET":
             items = cluster.list(kind, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
             return 200, {
@@ -643,18 +845,28 @@ class Handler(BaseHTTPRequestHandler):
                 "items": items,
             }
         dry_run = query.get("dryRun") == "All"
+        target = name or (
+            json.loads(body).get("metadata", {}).get("name", "")
+            if method == "POST" and body.startswith(b"{")
+            else ""
+        )
+        if method != "GET" and (kind.plural, target) in cluster.fail_once:
+            cluster.fail_once.discard((kind.plural, target))
+            raise ApiError(500, "InternalError", "Internal error occurred: injected by the test harness")
+        check = self._checker(kind, query, self.headers.get("Content-Type", ""))
         if method == "POST":
-            created = json.loads(body)
+            created = self._decode(body)
             if kind.plural == "certificatesigningrequests":
                 # The API server sets the requester from the authenticated user (CSR registry strategy).
                 created["spec"]["username"], created["spec"]["groups"] = self.user
             if dry_run:
                 return 201, created
-            return 201, cluster.create(kind, ns, created)
+            return 201, cluster.create(kind, ns, created, check)
         if method == "PUT":
-            return 200, cluster.replace(kind, ns, name, json.loads(body), sub)
+            return 200, cluster.replace(kind, ns, name, self._decode(body), sub, check)
         if method == "PATCH":
-            return 200, cluster.patch(kind, ns, name, self.headers.get("Content-Type", ""), body, sub)
+            content_type = self.headers.get("Content-Type", "")
+            return 200, cluster.patch(kind, ns, name, content_type, body, sub, check)
         if method == "DELETE":
             return 200, cluster.delete(kind, ns, name)
         raise ApiError(405, "MethodNotAllowed", f"method {method} not allowed")
@@ -746,6 +958,7 @@ class ApiServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.cluster.closed = True
         self.httpd.shutdown()
         self.httpd.server_close()
 

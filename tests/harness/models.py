@@ -46,6 +46,8 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
     """kube-controller-manager + kubelets: a workload is rolled out and Available when created;
     a CRD is Established; an APIService is Available (metrics-server answering)."""
     status: dict[str, Any] | None = None
+    # Run on creation and on every update (Cluster.on_update): the controllers observe each generation.
+    generation = obj.get("metadata", {}).get("generation", 1)
     if kind.plural == "deployments":
         replicas = obj["spec"].get("replicas", 1)
         status = {
@@ -53,7 +55,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "readyReplicas": replicas,
             "availableReplicas": replicas,
             "updatedReplicas": replicas,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
             "conditions": [
                 {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
@@ -67,7 +69,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "availableReplicas": replicas,
             "currentReplicas": replicas,
             "updatedReplicas": replicas,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
         }
     elif kind.plural == "daemonsets":
         nodes = len(cluster.list(cluster.kind("nodes"), None))
@@ -77,7 +79,7 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
             "numberReady": nodes,
             "numberAvailable": nodes,
             "updatedNumberScheduled": nodes,
-            "observedGeneration": 1,
+            "observedGeneration": generation,
         }
     elif kind.plural == "customresourcedefinitions":
         status = {
@@ -95,6 +97,40 @@ def workloads_available(cluster: Cluster, kind: Kind, obj: dict) -> None:
         }
     if status is not None:
         obj["status"] = status
+
+
+def statefulset_pods(cluster: Cluster, kind: Kind, obj: dict) -> None:
+    """The StatefulSet controller and the kubelets: pods ``<name>-0`` ... from the template, on the
+    first node (a control plane first, as the pods sparklab exposes tolerate it), Running and Ready,
+    so the stand-in kubelet's NodePorts answer for a Service selecting them. Pods are not removed
+    with their StatefulSet (no garbage collector)."""
+    if kind.plural != "statefulsets":
+        return
+    meta, template = obj["metadata"], obj["spec"].get("template") or {}
+    nodes = cluster.list(cluster.kind("nodes"), None)
+    control = [n for n in nodes if "node-role.kubernetes.io/control-plane" in n["metadata"].get("labels", {})]
+    node = (control or nodes or [{"metadata": {"name": ""}}])[0]["metadata"]["name"]
+    containers = (template.get("spec") or {}).get("containers") or [{"name": "main"}]
+    for index in range(obj["spec"].get("replicas", 1)):
+        cluster.put_object(
+            "pods",
+            {
+                "metadata": {
+                    "name": f"{meta['name']}-{index}",
+                    "namespace": meta["namespace"],
+                    "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                },
+                "spec": {**(template.get("spec") or {}), "nodeName": node},
+                "status": {
+                    "phase": "Running",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [
+                        {"name": c["name"], "ready": True, "restartCount": 0, "state": {"running": {}}}
+                        for c in containers
+                    ],
+                },
+            },
+        )
 
 
 def pod(

@@ -14,13 +14,16 @@ the pinned Kubernetes packages); this module prepares what that needs, and says 
 - a flat apt repository under ``/srv/sparklab-k8s-repo`` stands in for pkgs.k8s.io
   (``kubernetes_repo``): packages kubelet, kubeadm, kubectl, cri-tools and kubernetes-cni at the
   pinned versions (kubernetes-cni also at a newer one),
-  whose files are the stand-ins (tests/harness/standins, library under
-  ``/usr/local/lib/sparklab-harness``): ``/usr/bin/kubeadm``, ``/usr/bin/kubectl``,
-  ``/usr/bin/kubelet`` and the kubelet package's systemd unit, so the kubernetes_packages role
-  installs, holds and enables them as it would the real ones;
-- the stand-in ``helm`` is offered as the release tarball the helm role downloads
-  (``file:///opt/sparklab-harness/dl``, with its own checksum), so the role's download, checksum
-  check, unpacking, link and version check all run;
+  whose files are links into ``/usr/local/lib/sparklab-harness``: ``/usr/bin/kubeadm`` and
+  ``/usr/bin/kubelet`` (the stand-ins of tests/harness/standins) with the kubelet package's systemd
+  unit, and ``/usr/bin/kubectl``, the real kubectl (v1.35, the one a pinned PyPI package carries:
+  two minors behind the pinned 1.37, one more than kubectl's supported skew; the calls the roles
+  make exist in both), so the kubernetes_packages role installs, holds and enables them as it
+  would the real ones;
+- the real Helm 4.1.4 binary (``tests/helpers/helm_binary.py``) is offered as the release tarball the
+  helm role downloads (``file:///opt/sparklab-harness/dl``, with its own checksum, on the control
+  plane), so the role's download, checksum check, unpacking, link and version check all run, and
+  every ``helm`` call of kubernetes.core runs the real program against the stand-in API server;
 - the pinned charts (the reference copies, exactly as published) stand in for their sources: git
   charts as bare repositories under ``/srv/sparklab-harness/git`` with their upstream tags, named by
   a ``file://`` ``git_url`` in the release overrides; archive charts as .tgz files under
@@ -46,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from helm_binary import helm_binary, helm_version, kubectl_binary
 from reference_data import REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +57,7 @@ STANDINS = HERE / "standins"
 # The aws_ec2 plugin's groups and host variables for one control plane and two workers (record_aws_ec2.py).
 AWS_EC2_RECORD = HERE / "aws_ec2_inventory.json"
 REPO = HERE.parents[1]
-# The Helm release the helm role pins: the stand-in reports it and is offered under its tarball name.
+# The Helm release the helm role pins: the real binary must be it, offered under its tarball name.
 HELM_VERSION = yaml.safe_load((REPO / "roles" / "helm" / "defaults" / "main.yml").read_text())["helm_version"]
 # Where the releases are defined: (file, variable) of every release dict with a ``chart``.
 RELEASE_SOURCES = [
@@ -266,9 +270,10 @@ def _tar_tree(files: dict[str, tuple[bytes, int]]) -> bytes:
 
 def _standin_files() -> dict[str, tuple[bytes, int]]:
     """The stand-ins' library (the programs themselves, and through a link the faithful YAML reader of
-    tests/helpers/kube_yaml.py) and PyYAML (pure Python), as container files."""
+    tests/helpers/kube_yaml.py), PyYAML (pure Python) and the real kubectl (tests/helpers/helm_binary.py,
+    the kubectl package links to it), as container files."""
     lib = "/usr/local/lib/sparklab-harness"
-    files: dict[str, tuple[bytes, int]] = {}
+    files: dict[str, tuple[bytes, int]] = {f"{lib}/kubectl": (kubectl_binary().read_bytes(), 0o755)}
     for path in STANDINS.iterdir():
         if path.is_file() and path.suffix != ".service":
             mode = 0o755 if path.suffix == "" else 0o644
@@ -339,10 +344,10 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
     What the packages model: names, versions (``nodes_test_deb_version``, cri-tools
     ``nodes_test_cri_tools_version``, kubernetes-cni ``nodes_test_cni_version`` and a newer one),
     kubeadm's dependency on cri-tools, kubelet's on kubernetes-cni, and where each puts its
-    program and the kubelet its unit. Their programs are the harness's stand-ins (links into
-    ``/usr/local/lib/sparklab-harness``); cri-tools carries the stand-in ``crictl``, which models the
-    image calls of the image_prepull role (``pull``, ``inspecti``) and nothing else (the stand-in
-    kubeadm makes no CRI calls).
+    program and the kubelet its unit. Their programs are links into
+    ``/usr/local/lib/sparklab-harness``: the stand-in kubeadm and kubelet, the real kubectl;
+    cri-tools carries the stand-in ``crictl``, which models the image calls of the image_prepull
+    role (``pull``, ``inspecti``) and nothing else (the stand-in kubeadm makes no CRI calls).
     """
     lib = "/usr/local/lib/sparklab-harness"
     cni_note = b"kubernetes-cni stand-in of the sparklab harness: no CNI plugins\n"
@@ -391,14 +396,25 @@ def kubernetes_repo() -> dict[str, tuple[bytes, int]]:
 
 
 def helm_tarball() -> bytes:
-    """The stand-in helm as ``helm-<version>-linux-amd64.tar.gz`` (``linux-amd64/helm``), like get.helm.sh."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        data = (STANDINS / "helm").read_bytes()
-        info = tarfile.TarInfo("linux-amd64/helm")
-        info.size, info.mode, info.mtime = len(data), 0o755, 0
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    """The real Helm binary (tests/helpers/helm_binary.py: Helm 4.1.4 from the Lambda layer of a
+    pinned PyPI package) as ``helm-<version>-linux-amd64.tar.gz`` (``linux-amd64/helm``), the layout
+    of get.helm.sh; packed once and kept next to the unpacked binary."""
+    helm = helm_binary()
+    version = helm_version(helm)
+    if version != HELM_VERSION:
+        raise RuntimeError(f"the test helm binary is {version}, the helm role pins {HELM_VERSION}")
+    target = helm.parent / f"helm-{HELM_VERSION}-linux-amd64.tar.gz"
+    if not target.is_file():
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+            data = helm.read_bytes()
+            info = tarfile.TarInfo("linux-amd64/helm")
+            info.size, info.mode, info.mtime = len(data), 0o755, 0
+            tar.addfile(info, io.BytesIO(data))
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(buffer.getvalue())
+        partial.replace(target)
+    return target.read_bytes()
 
 
 def _chart_facts(chart: dict) -> dict:
@@ -544,11 +560,11 @@ def prepare_nodes(
         files = {**_standin_files(), **chart_files, **repository}
         if suite == "trixie":
             files.update({path: (content, 0o644) for path, content in FORKY_SOURCES.items()})
-        files[f"/opt/sparklab-harness/dl/helm-{HELM_VERSION}-linux-amd64.tar.gz"] = (tarball, 0o644)
         files["/etc/sparklab-harness/apiserver-url"] = (api_url.encode(), 0o644)
         files["/etc/sparklab-harness/node-ip"] = (node.ip.encode(), 0o644)
-        files["/etc/sparklab-harness/helm-version"] = (HELM_VERSION.encode(), 0o644)
         if node.group == "control_plane":
+            # Helm runs on the control plane only (playbooks/cluster.yml, addons.yml).
+            files[f"/opt/sparklab-harness/dl/helm-{HELM_VERSION}-linux-amd64.tar.gz"] = (tarball, 0o644)
             files["/etc/sparklab-harness/ca/ca.crt"] = (ca_cert, 0o644)
             files["/etc/sparklab-harness/ca/ca.key"] = (ca_key, 0o600)
             files["/etc/sparklab-harness/ca-dir"] = (b"/etc/sparklab-harness/ca", 0o644)

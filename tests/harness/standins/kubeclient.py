@@ -1,4 +1,4 @@
-"""Shared by the stand-in kubectl, kubeadm, kubelet and helm inside the node containers.
+"""Shared by the stand-in kubeadm and kubelet inside the node containers (helm and kubectl are real).
 
 Standard library plus PyYAML (copied next to this file by the harness). Reads a kubeconfig the
 way client-go does for the fields kubeadm writes (server, certificate-authority-data,
