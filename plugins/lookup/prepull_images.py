@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-from ansible_collections.sparklab.cluster.plugins.module_utils.image_refs import (
-    ImageRefError,
-    deployed_references,
-)
-
 DOCUMENTATION = r"""
 ---
 name: prepull_images
@@ -23,7 +13,7 @@ description:
   - "A pin site marked C(prepull: false) is left out; so are the image names given in O(skip)."
 version_added: "0.2.0"
 author:
-  - sparklab maintainers
+  - sparklab maintainers (!UNKNOWN)
 options:
   _terms:
     description:
@@ -55,6 +45,15 @@ _raw:
   elements: str
 """
 
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible_collections.sparklab.cluster.plugins.module_utils.image_refs import (
+    ImageRefError,
+    deployed_references,
+)
 
 # The collection's root: plugins/lookup/<this file> -> the folder holding playbooks/ and roles/.
 OWN_IMAGES_YML = Path(__file__).resolve().parents[2] / "playbooks" / "vars" / "images.yml"

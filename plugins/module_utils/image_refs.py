@@ -16,16 +16,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 
 class ImageRefError(ValueError):
     """A pin site that does not hold what images.yml says it holds."""
 
 
+def load_yaml(path: Path) -> Any:
+    """A YAML file's data. PyYAML is imported here, not at the top: it is on the controller (the
+    lookup runs there), but a module_utils file must import on a node with the standard library."""
+    import yaml
+
+    return yaml.safe_load(path.read_text())
+
+
 def site_value(root: Path, site: Mapping[str, Any]) -> str:
     """The scalar a pin site names, as written in its file."""
-    node: Any = yaml.safe_load((root / str(site["file"])).read_text())
+    node: Any = load_yaml(root / str(site["file"]))
     for key in site["key"]:
         if not isinstance(node, dict) or key not in node:
             where = ".".join(map(str, site["key"]))
@@ -38,7 +44,7 @@ def site_value(root: Path, site: Mapping[str, Any]) -> str:
 
 def reference(image: str, holds: str, value: str) -> str:
     """The pull reference of ``image`` from a site's value: by digest when the value has one."""
-    value, _, digest = value.partition("@")
+    value, _at, digest = value.partition("@")
     if digest:
         if not digest.startswith("sha256:"):
             raise ImageRefError(f"{image}: digest {digest!r} is not sha256:<hex>")
@@ -65,7 +71,7 @@ def deployed_references(
     images.yml), which is the repository root or the installed collection's root.
     """
     root = images_yml.resolve().parents[2]
-    policy = yaml.safe_load(images_yml.read_text()) or {}
+    policy = load_yaml(images_yml) or {}
     skipped = set(skip)
     refs: list[str] = []
     for site in policy.get("pins") or []:

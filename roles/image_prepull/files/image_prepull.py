@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Pull container images into containerd in the background, and say how far that got.
 
   image_prepull.py status UNIT STATE_DIR REF...  JSON: is the unit running, which REFs are missing
