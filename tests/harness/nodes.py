@@ -50,6 +50,7 @@ from pathlib import Path
 
 import yaml
 from helm_binary import helm_binary, helm_version, kubectl_binary
+from node_images import base_image, docker, image_with_packages
 from reference_data import REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
@@ -122,56 +123,13 @@ def _plain(value: object) -> object:
     return value
 
 
-def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> str:
-    proc = subprocess.run(["docker", *args], input=stdin, capture_output=True, check=False, timeout=600)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args[:3])} failed: {proc.stderr.decode()[-2000:]}")
-    return proc.stdout.decode().strip()
-
-
-def base_image(suite: str = "bookworm") -> str:
-    """The molecule base image of ``suite``: the one `make test` exported, else built (or found) by
-    ``scripts/build-base-image.sh``, which prints its tag (a hash of the recipe) last."""
-    exported = os.environ.get(f"MOLECULE_IMAGE_{suite.upper()}")
-    if exported:
-        return exported
-    built = subprocess.run(["bash", str(REPO / "scripts" / "build-base-image.sh"), suite],
-                           check=True, capture_output=True, text=True)
-    return built.stdout.strip().splitlines()[-1]
-
-
 def harness_image(base: str | None = None) -> str:
     """The base image plus git and python3-yaml, built once per recipe (apt from the Debian archive).
 
     Both come with Ubuntu's cloud images (python3-yaml as a dependency of cloud-init), and the roles
     rely on them: ``ansible.builtin.git`` for git-hosted charts, ``kubernetes.core.helm`` imports yaml.
     """
-    base = base or base_image()
-    packages = "git python3-yaml"
-    recipe = f"{base}\napt-get install --no-install-recommends {packages}\n"
-    image = f"sparklab/harness-node:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
-    if (
-        subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False).returncode
-        == 0
-    ):
-        return image
-    name = f"sparklab-harness-build-{uuid.uuid4().hex[:8]}"
-    docker(
-        "run",
-        "--name",
-        name,
-        base,
-        "/bin/sh",
-        "-c",
-        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive"
-        f" apt-get install -y -qq --no-install-recommends {packages}"
-        " && apt-get clean && rm -rf /var/lib/apt/lists/*",
-    )
-    try:
-        docker("commit", "--change", 'CMD ["/sbin/init"]', name, image)
-    finally:
-        docker("rm", "-f", name, check=False)
-    return image
+    return image_with_packages(base or base_image(), "sparklab/harness-node", "git python3-yaml")
 
 
 @dataclass

@@ -10,16 +10,15 @@ at its address on a docker network the test creates.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from node_images import base_image, docker, image_with_packages
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = "openssh-server"
@@ -29,40 +28,9 @@ RUN_ARGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "-
             "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3"]
 
 
-def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> str:
-    proc = subprocess.run(["docker", *args], input=stdin, capture_output=True, check=False, timeout=600)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args[:3])} failed: {proc.stderr.decode()[-2000:]}")
-    return proc.stdout.decode().strip()
-
-
-def base_image(suite: str = "bookworm") -> str:
-    exported = os.environ.get(f"MOLECULE_IMAGE_{suite.upper()}")
-    if exported:
-        return exported
-    built = subprocess.run(["bash", str(REPO / "scripts" / "build-base-image.sh"), suite],
-                           check=True, capture_output=True, text=True)
-    return built.stdout.strip().splitlines()[-1]
-
-
 def sshd_image() -> str:
     """The base image plus openssh-server (Debian archive), built once per recipe."""
-    base = base_image()
-    recipe = f"{base}\napt-get install --no-install-recommends {PACKAGES}\nsystemctl enable ssh\n"
-    image = f"sparklab/ssh-node:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
-    found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)
-    if found.returncode == 0:
-        return image
-    name = f"sparklab-ssh-build-{uuid.uuid4().hex[:8]}"
-    docker("run", "--name", name, base, "/bin/sh", "-c",
-           "apt-get update -qq && DEBIAN_FRONTEND=noninteractive"
-           f" apt-get install -y -qq --no-install-recommends {PACKAGES}"
-           " && systemctl enable ssh && apt-get clean && rm -rf /var/lib/apt/lists/*")
-    try:
-        docker("commit", "--change", 'CMD ["/sbin/init"]', name, image)
-    finally:
-        docker("rm", "-f", name, check=False)
-    return image
+    return image_with_packages(base_image(), "sparklab/ssh-node", PACKAGES, enable="ssh")
 
 
 @dataclass
