@@ -278,6 +278,27 @@ def drop_become_of(task: str) -> Callable[[str], str]:
     return edit
 
 
+def one_failed_task_in_a_copy(harness: Harness, tmp_path, edits: dict, tag: str) -> tuple[str, str]:
+    """``playbooks/cluster.yml --tags TAG`` on the converged cluster from a copy of the product with
+    ``edits``: the run fails (exit 2) at exactly one task and changes nothing. Returns that task's
+    name and its message with white space folded (the YAML callback folds long values over lines)."""
+    result = run_playbook(
+        "playbooks/cluster.yml",
+        harness.inventory,
+        harness.extra,
+        args=["--tags", tag],
+        env={"SPARKLAB_HOME": str(harness.home)},
+        workdir=tmp_path / "work",
+        repo=product_copy(tmp_path / "product", edits),
+    )
+    assert result.returncode == 2, result.tail()
+    failed = failed_tasks(result.stdout)
+    assert len(failed) == 1, result.tail()
+    assert result.changed == 0, result.tail()
+    [(name, message)] = failed.items()
+    return name, " ".join(message.split())
+
+
 def test_a_root_only_task_without_become_fails_with_its_name_and_the_denied_file(harness: Harness, tmp_path):
     """The class of defect that runs as root only in a test: a copy of the product in which the
     kube_namespace task that reads the namespace through /etc/kubernetes/admin.conf (0600 root)
@@ -285,24 +306,10 @@ def test_a_root_only_task_without_become_fails_with_its_name_and_the_denied_file
     fails at exactly that task, with kubectl's ``permission denied`` on admin.conf. One tagged run on
     the converged cluster; nothing on the nodes changes."""
     task = "apply | Read the namespace {{ kube_namespace_name }}"
-    copy = product_copy(tmp_path / "product", {"roles/kube_namespace/tasks/apply.yml": drop_become_of(task)})
-    result = run_playbook(
-        "playbooks/cluster.yml",
-        harness.inventory,
-        harness.extra,
-        args=["--tags", "kube_namespace"],
-        env={"SPARKLAB_HOME": str(harness.home)},
-        workdir=tmp_path / "work",
-        repo=copy,
-    )
-    assert result.returncode == 2, result.tail()
-    failed = failed_tasks(result.stdout)
-    (name,) = failed
-    assert name.endswith("apply | Read the namespace kube-flannel"), result.tail()
-    # The YAML callback folds long values over lines: compare with the white space folded.
-    folded = " ".join(failed[name].split())
-    assert "open /etc/kubernetes/admin.conf: permission denied" in folded, failed[name]
-    assert result.changed == 0, result.tail()
+    name, message = one_failed_task_in_a_copy(
+        harness, tmp_path, {"roles/kube_namespace/tasks/apply.yml": drop_become_of(task)}, "kube_namespace")
+    assert name.endswith("apply | Read the namespace kube-flannel"), name
+    assert "open /etc/kubernetes/admin.conf: permission denied" in message, message
 
 
 def test_a_helm_flag_that_helm_4_does_not_have_fails_the_run_naming_the_flag(harness: Harness, tmp_path):
@@ -313,22 +320,9 @@ def test_a_helm_flag_that_helm_4_does_not_have_fails_the_run_naming_the_flag(har
     probe = "      - version\n      - --template\n"
     with_client = "      - version\n      - --client\n      - --template\n"
     edit = {"roles/helm/tasks/install.yml": lambda text: text.replace(probe, with_client, 1)}
-    copy = product_copy(tmp_path / "product", edit)
-    result = run_playbook(
-        "playbooks/cluster.yml",
-        harness.inventory,
-        harness.extra,
-        args=["--tags", "helm"],
-        env={"SPARKLAB_HOME": str(harness.home)},
-        workdir=tmp_path / "work",
-        repo=copy,
-    )
-    assert result.returncode == 2, result.tail()
-    failed = failed_tasks(result.stdout)
-    (name,) = failed
-    assert name.endswith("install | Read the installed Helm version"), result.tail()
-    assert "Error: unknown flag: --client" in " ".join(failed[name].split()), failed[name]
-    assert result.changed == 0, result.tail()
+    name, message = one_failed_task_in_a_copy(harness, tmp_path, edit, "helm")
+    assert name.endswith("install | Read the installed Helm version"), name
+    assert "Error: unknown flag: --client" in message, message
 
 
 def test_addons_phase_completes_then_repeats_without_change(harness: Harness):
