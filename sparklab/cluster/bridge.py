@@ -62,6 +62,7 @@ PHASES: dict[str, tuple[Phase, ...]] = {
     ),
     "down": (Phase("teardown", "playbooks/teardown.yml"),),
     "wordcount": (Phase("wordcount", "playbooks/wordcount.yml"),),
+    "submit": (Phase("submit", "playbooks/submit.yml"),),
 }
 
 

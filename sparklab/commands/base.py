@@ -43,10 +43,11 @@ EXTRA_VARS_JOB = frozenset({
     "spark_wordcount_timeout_seconds", "spark_wordcount_poll_seconds", "spark_wordcount_log_tail_lines",
 })
 EXTRA_VARS_ALLOWED: dict[str, frozenset[str]] = (dict.fromkeys(("provision", "up", "down"), EXTRA_VARS_SAFE)
-                                                 | {"wordcount": EXTRA_VARS_JOB})
+                                                 | dict.fromkeys(("wordcount", "submit"), EXTRA_VARS_JOB))
 
 VERB_DOES = dict.fromkeys(("provision", "up", "down"), "creates or deletes resources") | {
-    "wordcount": "runs a job on the cluster with your presigned URLs"}
+    "wordcount": "runs a job on the cluster with your presigned URLs",
+    "submit": "runs a job on the cluster with your presigned URLs"}
 
 
 @dataclass

@@ -70,8 +70,9 @@ def parse_time(value: str | None) -> float | None:
 
 def load_result(run_dir: Path) -> Result | None:
     path = run_dir / "result.json"
-    if path.exists():
-        return Result.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    if path.exists():  # a submitted application's result has no counts: the launcher's keys only
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return Result.from_dict(found) if isinstance(found, dict) and "lines" in found else None
     log = run_dir / "driver.log"
     if log.exists():
         try:

@@ -231,13 +231,13 @@ def prepare_inputs(
     return prepared
 
 
-def write_job_vars(directory: Path, prepared: PreparedInputs, run_id: str, top: int = 20) -> Path:
-    """Write the playbook variables (they hold presigned URLs) readable by the owner only."""
+def write_job_vars(directory: Path, data: dict[str, Any]) -> Path:
+    """Write the playbook variables ``data`` (they hold presigned URLs) readable by the owner only."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / JOB_VARS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(prepared.job_vars(run_id, top), handle, indent=2)
+        json.dump(data, handle, indent=2)
     path.chmod(0o600)
     return path
 
@@ -259,9 +259,9 @@ def remove_stale_job_vars(runs: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def job_vars_file(directory: Path, prepared: PreparedInputs, run_id: str, top: int = 20) -> Iterator[Path]:
-    """A 0600 job-vars file that exists only while the ``with`` block runs, however it ends."""
-    path = write_job_vars(directory, prepared, run_id, top)
+def job_vars_file(directory: Path, data: dict[str, Any]) -> Iterator[Path]:
+    """A 0600 job-vars file of ``data`` that exists only while the ``with`` block runs, however it ends."""
+    path = write_job_vars(directory, data)
     try:
         yield path
     finally:

@@ -3,6 +3,8 @@
 Each rule runs inside the stand-in API server (``kube_api.Cluster.on_create``) and writes what the
 real component would write, as far as sparklab's roles and runner read it. None of them runs a
 container: what they prove is that our code reads the right fields, not that the components work.
+The one exception is a submitted application's pods, run as folders and processes on local Spark
+by spark_pods.py, so the manifests' paths, mounts, Secrets and init containers are executed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from kube_api import Cluster, Kind, now
+from spark_pods import app_is_submitted, run_application
 
 REPO = Path(__file__).resolve().parents[2]
 # The application file the role ships to the driver: the model counts and uploads with its code.
@@ -172,7 +175,10 @@ class SparkOperatorModel:
     On a new SparkApplication it writes what the operator's controller writes (``status.applicationState``
     SUBMITTED -> RUNNING -> COMPLETED, ``driverInfo.podName``, ``lastSubmissionAttemptTime``,
     ``terminationTime``; source: ``internal/controller/sparkapplication/controller.go``), creates the driver
-    and executor pods with the operator's labels, and a driver log ending in our application's
+    and executor pods with the operator's labels. A submitted application (``runner.py submit``) runs
+    for real: tests/harness/spark_pods.py runs its init containers and its driver on local Spark,
+    and the driver's output is its log. For the bundled WordCount it writes a driver log ending in our
+    application's
     ``SPARKLAB_RESULT {json}`` line, counted from a small fixed text with the application's own
     plain-Python word rule, and uploads the full counts through the presigned URLs with the
     application's own part writer (the real job runs on real Spark in tests/spark). ``outcome``:
@@ -273,14 +279,18 @@ class SparkOperatorModel:
             f"{now()} INFO SparkContext: Submitted application: sparklab-wordcount",
         ]
         cluster.pod_logs[(ns, driver)] = "\n".join(log) + "\n"
-        time.sleep(self.run_seconds)
-        exit_code = 1 if self.outcome == "failed" else 0
-        if exit_code == 0:
-            self.upload_counts(cluster, ns, app)
-            result = {**self.result(app), "word_splitter": self.word_splitter(cluster, ns, app)}
-            log.append(f"SPARKLAB_RESULT {json.dumps(result, sort_keys=True)}")
+        if app_is_submitted(app):  # the user's application: its pods run on local Spark (spark_pods.py)
+            exit_code, text = run_application(cluster, ns, app)
+            log.append(text)
         else:
-            log.append("Traceback (most recent call last):\nRuntimeError: input could not be read")
+            time.sleep(self.run_seconds)
+            exit_code = 1 if self.outcome == "failed" else 0
+            if exit_code == 0:
+                self.upload_counts(cluster, ns, app)
+                result = {**self.result(app), "word_splitter": self.word_splitter(cluster, ns, app)}
+                log.append(f"SPARKLAB_RESULT {json.dumps(result, sort_keys=True)}")
+            else:
+                log.append("Traceback (most recent call last):\nRuntimeError: input could not be read")
         cluster.pod_logs[(ns, driver)] = "\n".join(log) + "\n"
         terminated = {
             "terminated": {
@@ -298,7 +308,7 @@ class SparkOperatorModel:
             final = {
                 "applicationState": {
                     "state": "FAILED",
-                    "errorMessage": "driver container failed with ExitCode: 1, Reason: Error",
+                    "errorMessage": f"driver container failed with ExitCode: {exit_code}, Reason: Error",
                 },
                 "terminationTime": now(),
             }
@@ -317,7 +327,9 @@ class SparkOperatorModel:
         put_part = wordcount_app()._put_part
         run_id = app["metadata"].get("labels", {}).get("sparklab/run-id", "")
         for secret in cluster.list(cluster.kind("secrets"), ns, f"sparklab/run-id={run_id}") or []:
-            for encoded in (secret.get("data") or {}).values():
+            for key, encoded in (secret.get("data") or {}).items():
+                if key != "urls.json":  # WordCount's own key; inputs.json and output.json are submit's
+                    continue
                 urls = json.loads(base64.b64decode(encoded)).get("output_urls", [])
                 rows = self.counts()
                 for index in range(len(urls)):

@@ -97,7 +97,7 @@ def test_unusable_inputs_are_refused_with_a_fix(s3, specs, kwargs, message):
 
 def test_job_vars_file_holds_the_urls_and_is_private(tmp_path):
     prepared = jobs.PreparedInputs(input_urls=["https://x/y?sig=1"], generate="1GiB")
-    path = jobs.write_job_vars(tmp_path / "run", prepared, "20261127-090000-ab12", top=7)
+    path = jobs.write_job_vars(tmp_path / "run", prepared.job_vars("20261127-090000-ab12", top=7))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = json.loads(path.read_text())
     assert data["spark_wordcount_input_urls"] == ["https://x/y?sig=1"] and data["spark_wordcount_top"] == 7
@@ -149,7 +149,7 @@ def test_job_vars_file_is_private_during_the_run_and_gone_after_it(tmp_path, fai
     prepared = jobs.PreparedInputs(input_urls=["https://x/y?X-Amz-Signature=1"])
     seen = {}
     with pytest.raises(RuntimeError) if fails else contextlib.nullcontext():  # noqa: SIM117
-        with jobs.job_vars_file(tmp_path / "run", prepared, "20261127-090000-ab12") as path:
+        with jobs.job_vars_file(tmp_path / "run", prepared.job_vars("20261127-090000-ab12")) as path:
             seen["mode"] = stat.S_IMODE(path.stat().st_mode)
             seen["urls"] = json.loads(path.read_text())["spark_wordcount_input_urls"]
             if fails:

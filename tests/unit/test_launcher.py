@@ -26,7 +26,9 @@ def launch(tmp_path: Path, source: str, *args: str,
     app = tmp_path / "app.py"
     app.write_text(source, encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "SPARKLAB_OUTPUT": str(tmp_path / "out")}
-    url = ["--output-url", output_url] if output_url else []
+    url_file = tmp_path / "output.json"  # on a cluster: the job's Secret, mounted into the driver
+    url_file.write_text(json.dumps({"url": output_url}), encoding="utf-8")
+    url = ["--output-url-file", str(url_file)] if output_url else []
     cmd = [sys.executable, str(LAUNCHER), *url, str(app), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
     found = module_utils("driver_log").read_driver_log((proc.stdout + proc.stderr).splitlines())
