@@ -110,6 +110,10 @@ class RunSpec:
     event_sinks: Sequence[Callable[[dict[str, Any]], None]] = ()
     # More ``-e @file`` vars files, after the configuration; the caller owns (and deletes) them.
     vars_files: Sequence[Path] = ()
+    # The ``-i`` of every phase. None (what runner.py always passes): the repository's ``inventory/``,
+    # the aws_ec2 plugin's configuration and its group_vars. Set only by the cluster harness
+    # (tests/cluster), to run the same phases against its node containers.
+    inventory: Path | None = None
 
 
 def base_env(repo_root: Path = REPO_ROOT) -> dict[str, str]:
@@ -142,7 +146,7 @@ def _build_runner(spec: RunSpec, phase: Phase, index: int, vars_file: Path, mark
         private_data_dir=str(spec.run_dir),
         ident=f"{index:02d}-{phase.name}",
         playbook=str(spec.repo_root / phase.playbook),
-        inventory=str(spec.repo_root / "inventory"),
+        inventory=str(spec.inventory or spec.repo_root / "inventory"),
         cmdline=extravars_cmdline(vars_file, *spec.vars_files),
         suppress_env_files=True,
         rotate_artifacts=spec.keep_artifacts,

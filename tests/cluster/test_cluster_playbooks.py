@@ -10,9 +10,15 @@ kubeadm and kubelet (tests/harness/standins) and the real kubectl 1.35; the helm
 real Helm 4.1.4 (tests/helpers/helm_binary.py) from a local tarball; all of them talk to the
 in-memory API server on the test's docker network, which validates what they write
 (tests/harness/kube_schema.py).
+The role variables the harness sets in place of product defaults (local mirrors, the stand-in API
+server's address) are listed with their reasons in docs/testing.md.
 The module runs twice: on Debian 12 (bookworm) and on Debian 13 (trixie). On Debian 12 each phase
-first meets an injected failure and the next run resumes; Debian 13 runs each phase once and then
-again, so the second distribution adds no failure runs.
+is one ansible-playbook run: it first meets an injected failure and the next run resumes. On Debian
+13 the first pass of nodes.yml, cluster.yml and addons.yml is runner.py's own sequence: the phases
+of ``up`` after provision in one ``bridge.run_phases`` (tests/harness/runner_phases.py: ansible-runner
+with the RunSpec that ``run_playbooks`` builds, the configuration loaded by the product, its vars
+file, environment, progress and run folder, and the harness's inventory); then each phase runs again
+by ansible-playbook. So the second distribution adds no failure runs.
 
 Proves about our code: every task of the four playbooks runs in order with the real modules and
 kubernetes.core (variable scope, module arguments, registered results, the output our roles parse,
@@ -20,14 +26,14 @@ the files kubeadm writes and when) on both distributions; a node phase cut off b
 package repository resumes on the next run; a kubeadm init that fails after writing admin.conf is
 reset and the next run resumes; a Helm release that the API server refuses once is rolled back by
 Helm and installed on the next run; every pinned chart installs as published, with kubernetes.core's
-argv, on the real Helm with --wait; a second run of
-nodes.yml, cluster.yml and addons.yml reports no change at all; a WordCount whose driver failed is
-followed by one that completes; WordCount runs with the kubeconfig that cluster.yml fetched; a task
-that needs root but lost its ``become`` (in a copy of the product) fails, naming the task and the
-file it could not read; a helm flag Helm 4 does not have (in a copy of the product) fails, naming
-the flag. Only a
-real cluster proves that Kubernetes, the CNI, the charts, the dashboard and Spark work: see the
-end-to-end test on AWS (tests/e2e).
+argv, on the real Helm with --wait; a second run of nodes.yml, cluster.yml and addons.yml reports no
+change at all; runner.py's sequence runs the node phases of ``up`` in order, each successful with
+its log in the run folder and its start and end shown by the progress; a WordCount whose driver
+failed is followed by one that completes; WordCount runs with the kubeconfig that cluster.yml
+fetched; a task that needs root but lost its ``become`` (in a copy of the product) fails, naming the
+task and the file it could not read; a helm flag Helm 4 does not have (in a copy of the product)
+fails, naming the flag. Only a real cluster proves that Kubernetes, the CNI, the charts, the
+dashboard and Spark work: see the end-to-end test on AWS (tests/e2e).
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ from cluster_fixtures import api_server
 from kube_api import ApiServer
 from models import SparkOperatorModel
 from nodes import K8S_REPO_DIR, NODES_TEST, NodeSet, node_containers, prepare_nodes
-from playbook_run import PlaybookResult, cluster_config, failed_tasks, product_copy, run_playbook
+from playbook_run import PlaybookResult, cluster_config, failed_tasks, product_copy, run_playbook, workdir_env
+from runner_phases import NODE_PHASES, UpRun, run_up_node_phases
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster-harness")]
 
@@ -83,6 +90,16 @@ class Harness:
     distribution: Distribution
     inventory: Path
     extra: dict
+    up: Callable[[], UpRun]  # the node phases of `up`, run once through bridge.run_phases
+
+    def first_run(self, name: str) -> PlaybookResult:
+        """The run of phase ``name`` that completes it first: on Debian 13 that phase of the
+        product's own sequence (``up`` runs once, at the first call, every phase after provision
+        through bridge.run_phases), on Debian 12 one ansible-playbook run after its injected
+        failure."""
+        if self.distribution.inject_failures:
+            return self.play(name)
+        return self.up().phase(name)
 
 
 def record_timing(path: Path, suite: str, playbook: str, result: PlaybookResult, seconds: int) -> None:
@@ -125,8 +142,9 @@ def harness(request, tmp_path_factory):
             folder,
             suite=distribution.suite,
         )
-        extra = {
-            **cluster_config(),
+        config = cluster_config()
+        # The overrides of product defaults, each listed with its reason in docs/testing.md.
+        overrides = {
             # The local repository of stand-in packages (tests/harness/nodes.py: kubernetes_repo).
             "kubernetes_packages_repo_url": f"file:{K8S_REPO_DIR}/",
             "kubernetes_packages_key_fetch": False,
@@ -143,9 +161,11 @@ def harness(request, tmp_path_factory):
         # 1.37 (2.3 or 2.2): Debian 12 has 1.6.20, Debian 13 gets 2.1.9 from forky. The role's
         # test-only switch, as in the molecule scenarios; the check itself is
         # tests/nodes/test_containerd_version_check.py.
-        extra["containerd_minimum_version_check"] = False
+        overrides["containerd_minimum_version_check"] = False
+        extra = {**config, **overrides}
         inventory = nodeset.inventory(folder / "inventory" / "hosts.yml")
         home = folder / "home"
+        up_runs: list[UpRun] = []
 
         def play(name: str, env: dict[str, str] | None = None, **more) -> PlaybookResult:
             started = time.monotonic()
@@ -163,7 +183,39 @@ def harness(request, tmp_path_factory):
             record_timing(folder / "harness-timings.json", distribution.suite, name, result, seconds)
             return result
 
-        yield Harness(nodeset, server, operator, play, home, distribution, inventory, extra)
+        def up() -> UpRun:
+            if not up_runs:
+                env = {"SPARKLAB_HOME": str(home), **workdir_env(folder / "work")}
+                run = run_up_node_phases(config, overrides, inventory, env, folder)
+                print(f"[{distribution.suite}] up ({', '.join(p.phase.name for p in run.result.phases)}): "
+                      f"{'ok' if run.result.ok else 'failed'}, {run.seconds} s")
+                for phase in run.result.phases:
+                    result = run.phase(phase.phase.name)
+                    seconds = run.progress.seconds.get(phase.phase.name, 0)
+                    record_timing(folder / "harness-timings.json", distribution.suite, phase.phase.name,
+                                  result, seconds)
+                up_runs.append(run)
+            return up_runs[0]
+
+        yield Harness(nodeset, server, operator, play, home, distribution, inventory, extra, up)
+
+
+def assert_node_phases_of_up_completed(harness: Harness, run: UpRun) -> None:
+    """What runner.py's sequence reports for the node phases of ``up``: every phase of
+    ``bridge.PHASES["up"]`` after provision, in that order, successful with exit code 0 and no failure,
+    each in the run folder's ``artifacts/NN-<phase>`` (numbered from 1) with its full log; the run
+    folder is the cluster's; the progress saw each phase start and end, in order."""
+    result = run.result
+    idents = [f"{index:02d}-{phase.name}" for index, phase in enumerate(NODE_PHASES, 1)]
+    assert [p.name for p in NODE_PHASES] == ["nodes", "cluster", "addons"]
+    assert result.ok and not result.canceled, run.progress.text()[-4000:]
+    assert [p.phase for p in result.phases] == list(NODE_PHASES)
+    assert [(p.status, p.rc, p.failures) for p in result.phases] == [("successful", 0, [])] * len(idents)
+    assert [p.artifact_dir for p in result.phases] == [result.run_dir / "artifacts" / i for i in idents]
+    for phase in result.phases:
+        assert "PLAY RECAP" in (phase.artifact_dir / "stdout").read_text(), phase.artifact_dir
+    assert result.run_dir.parent == harness.home / "harness" / "runs"
+    assert run.progress.seen == [seen for i in idents for seen in (("start", i), ("successful", i))]
 
 
 def pulled_when_done(harness: Harness, node) -> list[str]:
@@ -201,10 +253,15 @@ def test_nodes_phase_completes_then_repeats_without_change(harness: Harness):
             assert nodeset.exec(node, "sh", "-c", "command -v kubeadm || true") == ""
         nodeset.write(worker, "/etc/sparklab-harness/crictl-fail-pull", SPARK + "\n")
 
-    first = play("nodes", env={"ANSIBLE_VERBOSITY": "1"})  # -v: set_fact results are printed
-    assert first.returncode == 0, first.tail()
-    said = "sparklab_progress: pulling 8 images on each worker and 2 on the control plane in the background"
-    assert said in " ".join(first.stdout.split()), first.tail()
+    said = "pulling 8 images on each worker and 2 on the control plane in the background"
+    if harness.distribution.inject_failures:
+        first = play("nodes", env={"ANSIBLE_VERBOSITY": "1"})  # -v: set_fact results are printed
+        assert first.returncode == 0, first.tail()
+        assert f"sparklab_progress: {said}" in " ".join(first.stdout.split()), first.tail()
+    else:  # the product's sequence, whose progress shows the fact once, as a milestone
+        first = harness.first_run("nodes")
+        assert first.returncode == 0, first.tail()
+        assert said in harness.up().progress.notes, harness.up().progress.text()[-4000:]
     workers_get = image_refs.deployed_references(IMAGES_YML)
     control_plane_gets = image_refs.deployed_references(IMAGES_YML, every_node_only=True)
     assert len(workers_get) == 8 and len(control_plane_gets) == 2
@@ -250,7 +307,7 @@ def test_cluster_phase_completes_then_repeats_without_change(harness: Harness):
         assert "kubeadm init failed" in failed.stdout and "The node was reset" in failed.stdout, failed.tail()
         assert nodeset.exec(control_plane, "ls", "/etc/kubernetes").count("admin.conf") == 0
 
-    first = play("cluster")
+    first = harness.first_run("cluster")
     assert first.returncode == 0, first.tail()
     nodes = server.cluster.list(server.cluster.kind("nodes"), None)
     assert sorted(n["metadata"]["name"] for n in nodes) == sorted(n.name for n in nodeset.nodes)
@@ -336,8 +393,10 @@ def test_addons_phase_completes_then_repeats_without_change(harness: Harness):
         assert failed.returncode == 2, failed.tail()
         assert "kube-opex-analytics" in failed.stdout
 
-    first = play("addons")
+    first = harness.first_run("addons")
     assert first.returncode == 0, first.tail()
+    if not harness.distribution.inject_failures:
+        assert_node_phases_of_up_completed(harness, harness.up())
     assert f"http://{nodeset.nodes[0].ip}:30080/" in first.stdout
     service = server.cluster.get(
         server.cluster.kind("services"), "kube-opex-analytics", "kube-opex-analytics-dashboard"

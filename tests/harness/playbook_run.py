@@ -86,11 +86,7 @@ def run_playbook(
         ANSIBLE_CONFIG=str(repo / "ansible.cfg"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local"),
-        ANSIBLE_HOME=str(workdir / "ansible-home"),
-        ANSIBLE_SSH_CONTROL_PATH_DIR=str(workdir / "cp"),
+        **workdir_env(workdir),
         PATH=f"{PLAYBOOK_BIN.parent}:{os.environ.get('PATH', '')}",
         **(env or {}),
     )
@@ -98,6 +94,18 @@ def run_playbook(
         command, cwd=repo, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
     )
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, parse_recap(proc.stdout))
+
+
+def workdir_env(workdir: Path) -> dict[str, str]:
+    """Ansible's temporary files, home and SSH control sockets under ``workdir`` (not the user's
+    ~/.ansible), and no warning about the implicit localhost or an inventory source not parsed."""
+    return {
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
+        "ANSIBLE_HOME": str(workdir / "ansible-home"),
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(workdir / "cp"),
+    }
 
 
 def cluster_config(name: str = "harness", **overrides: object) -> dict:
