@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
 from sparklab.commands.base import Context
 from sparklab.commands.cluster_job import ClusterRun, finish, open_run, run_watched
-from sparklab.core.errors import EXIT_INTERRUPTED, EXIT_OK, RunFailed
+from sparklab.core.errors import EXIT_INTERRUPTED, EXIT_OK, BadInput, RunFailed
 from sparklab.job import outputs, staging, submission
 from sparklab.job import runs as jobs
 from sparklab.job.local.submit import APP_RESULT_FILE
@@ -33,10 +34,13 @@ def submit(ctx: Context) -> int:
     cfg = ctx.config()
     given = ctx.ansible_vars()  # -e off the allow-list is bad input, before the lock and any AWS call
     run = open_run(ctx, cfg, "submit")
-    submission.check_s3_inputs(sub.inputs, run.s3)  # read-only, before any upload
     try:
+        submission.check_s3_inputs(sub.inputs, run.s3)  # read-only, before any upload
         staged = staging.stage(sub, s3_client=run.s3, bucket=run.bucket, owner=run.account, run_id=run.run_id)
-    except jobs.ForeignBucketError as exc:
+    except (BadInput, jobs.ForeignBucketError) as exc:
+        shutil.rmtree(run.run_dir, ignore_errors=True)  # nothing was uploaded: no run to keep
+        if isinstance(exc, BadInput):
+            raise
         raise RunFailed(str(exc)) from None
     ctx.say(f"submit run {run.run_id}: {sub.name} {shlex.join(sub.app_args)}".rstrip())
     for source in staged.sources:

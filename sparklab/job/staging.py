@@ -67,6 +67,8 @@ def _local_items(spec: str) -> list[tuple[str, Path]]:
 def stage(sub: Submission, *, s3_client: Any, bucket: str, owner: str, run_id: str,
           expiry: int = jobs.DEFAULT_URL_EXPIRY_SECONDS) -> StagedJob:
     """Upload the local inputs to ``owner``'s ``bucket`` and make every URL the job needs."""
+    local = {spec: _local_items(spec) for spec in sub.inputs
+             if not spec.startswith(("https://", "http://", "s3://"))}  # every check before the first upload
     jobs.require_own_bucket(s3_client, bucket, owner)  # before anything is uploaded or presigned
     staged = StagedJob(output_key=f"runs/{run_id}/{OUTPUT_KEY}")
     for spec in sub.inputs:
@@ -79,7 +81,7 @@ def stage(sub: Submission, *, s3_client: Any, bucket: str, owner: str, run_id: s
             staged.inputs.append({"name": input_name(spec), "url": url})
             staged.sources.append(spec)
         else:
-            for name, path in _local_items(spec):
+            for name, path in local[spec]:
                 key = f"runs/{run_id}/input/{name}"
                 s3_client.upload_file(str(path), bucket, key, ExtraArgs={"ExpectedBucketOwner": owner})
                 staged.inputs.append({"name": name, "url": jobs.presign_get(s3_client, bucket, key, expiry)})

@@ -172,3 +172,23 @@ def test_pi_example_runs_with_its_argument_and_no_input_or_output(cluster):
     assert not (run / "output").exists() or not any((run / "output").iterdir())
     assert json.loads((run / "app-result.json").read_text())["collected"] == {
         "files": 0, "bytes": 0, "uploaded": False, "note": ""}
+
+
+def test_an_s3_input_the_user_cannot_read_is_refused_before_any_upload(cluster):
+    """One line and exit 2: HeadObject with the user's credentials fails before the local input beside
+    it is uploaded; no run folder is kept and nothing reaches the API server."""
+    sandbox, server, config, s3 = cluster
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("sparklab-harness-")]
+    apps = server.cluster.kind("sparkapplications", "sparkoperator.k8s.io")
+
+    def objects() -> list[str]:
+        return [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    before = (runs_of(sandbox), objects(), len(server.cluster.list(apps, "spark-jobs") or []))
+    proc = sandbox.run("submit", "-c", str(config), "--plain", str(EXAMPLES / "sales_by_region.py"),
+                       "--input", str(EXAMPLES / "sales.csv"), "--input", "s3://no-such-bucket-here/more.csv",
+                       timeout=300)
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-3000:]
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "error: --input s3://no-such-bucket-here/more.csv: cannot be read with your credentials")
+    assert (runs_of(sandbox), objects(), len(server.cluster.list(apps, "spark-jobs") or [])) == before
