@@ -36,6 +36,7 @@ def submit(ctx: Context) -> int:
     run = open_run(ctx, cfg, "submit")
     try:
         submission.check_s3_inputs(sub.inputs, run.s3)  # read-only, before any upload
+        submission.check_url_inputs(sub.inputs)
         staged = staging.stage(sub, s3_client=run.s3, bucket=run.bucket, owner=run.account, run_id=run.run_id)
     except (BadInput, jobs.ForeignBucketError) as exc:
         shutil.rmtree(run.run_dir, ignore_errors=True)  # nothing was uploaded: no run to keep

@@ -208,6 +208,32 @@ def check_s3_inputs(specs: Sequence[str], s3_client: Any) -> None:
                            "(fix: check the name with `aws s3 ls`, or your access to the bucket)") from None
 
 
+def check_url_inputs(specs: Sequence[str], timeout: float = 30) -> None:
+    """Every http(s) input answers from this machine (HEAD, else a one-byte GET) before anything is
+    uploaded or submitted: a wrong URL is one line here, not a pod that never starts."""
+    import urllib.error
+    import urllib.request
+
+    for spec in specs:
+        if not spec.startswith(("https://", "http://")):
+            continue
+        shown = spec.split("?", 1)[0]  # a query string may be a signature
+        problem = ""
+        for method, headers in (("HEAD", {}), ("GET", {"Range": "bytes=0-0"})):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(spec, method=method, headers=headers),
+                                            timeout=timeout):  # noqa: S310 - the user's own URL
+                    problem = ""
+                    break
+            except urllib.error.HTTPError as err:
+                problem = f"HTTP {err.code}"
+            except (OSError, ValueError) as err:
+                problem = type(err).__name__ if not str(err) else str(err)
+        if problem:
+            raise BadInput(f"--input {shown}: cannot be read from this machine ({problem}) "
+                           "(fix: check the URL)")
+
+
 def parse(args: Any) -> Submission:
     """A :class:`Submission` from the ``submit`` verb's arguments, every check done."""
     local = bool(getattr(args, "local", False))

@@ -192,3 +192,22 @@ def test_an_s3_input_the_user_cannot_read_is_refused_before_any_upload(cluster):
     assert proc.stderr.strip().splitlines()[-1].startswith(
         "error: --input s3://no-such-bucket-here/more.csv: cannot be read with your credentials")
     assert (runs_of(sandbox), objects(), len(server.cluster.list(apps, "spark-jobs") or [])) == before
+
+
+def test_a_url_input_that_does_not_answer_is_refused_before_any_upload(cluster, tmp_path):
+    sandbox, _, config, _ = cluster
+    served = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    before = runs_of(sandbox)
+    try:
+        url = f"http://127.0.0.1:{served.server_port}/missing.csv?X-Amz-Signature=abc"
+        proc = sandbox.run("submit", "-c", str(config), "--plain", str(EXAMPLES / "pi.py"), "--input", url,
+                           timeout=300)
+    finally:
+        served.shutdown()
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-3000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"error: --input http://127.0.0.1:{served.server_port}/missing.csv: cannot be read from this machine "
+        "(HTTP 404) (fix: check the URL)")
+    assert "X-Amz-Signature" not in proc.stdout + proc.stderr
+    assert runs_of(sandbox) == before
