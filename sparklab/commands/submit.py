@@ -58,8 +58,19 @@ def submit(ctx: Context) -> int:
     ctx.say(f"driver log: {run.run_dir / 'driver.log'}")
     if result.ok and app_result.get("exit_status") == 0:
         return EXIT_OK
-    error = app_result.get("error") or "the job did not finish (see the phase's failure above)"
-    raise RunFailed(f"{sub.name} failed: {error}")
+    raise RunFailed(f"{sub.name} failed: {failure(run.run_dir, app_result)}")
+
+
+def failure(run_dir: Path, app_result: dict[str, Any]) -> str:
+    """The one line that says why: the application's error, else why its driver never started."""
+    if app_result.get("error"):
+        return str(app_result["error"])
+    path = run_dir / "job.json"
+    job = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    waiting = job.get("driver_not_started") or []
+    if waiting:
+        return f"the driver never started: {'; '.join(waiting)}"
+    return str(job.get("error_message") or "the job did not finish (see the phase's failure above)")
 
 
 def read_app_result(run_dir: Path) -> dict[str, Any]:

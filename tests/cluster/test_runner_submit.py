@@ -211,3 +211,43 @@ def test_a_url_input_that_does_not_answer_is_refused_before_any_upload(cluster, 
         "(HTTP 404) (fix: check the URL)")
     assert "X-Amz-Signature" not in proc.stdout + proc.stderr
     assert runs_of(sandbox) == before
+
+
+class HeadOnly(SimpleHTTPRequestHandler):
+    """A URL that answers this machine's check (HEAD) but refuses the download (GET): as a URL that
+    works from a laptop but not from the cluster."""
+
+    def do_HEAD(self) -> None:  # noqa: N802 - the handler's protocol
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_error(403)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_input_the_pods_cannot_fetch_fails_the_run_naming_the_init_container(cluster):
+    """The init container's failure is the reason given: the run fails, exit 1, its last line naming
+    the container whose log names the input (never its URL)."""
+    served = ThreadingHTTPServer(("127.0.0.1", 0), HeadOnly)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{served.server_port}/refused.csv?X-Amz-Signature=abc"
+        proc, run = submit(cluster, str(EXAMPLES / "pi.py"), "--input", url)
+    finally:
+        served.shutdown()
+    assert proc.returncode == 1, (proc.stdout + proc.stderr)[-6000:]
+    output = proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: pi.py failed: the driver never started: init container sparklab-fetch-inputs failed: "
+        f"its log names the input (kubectl -n spark-jobs logs {job_of(run)['driver_pod']} "
+        "-c sparklab-fetch-inputs)")
+    assert "X-Amz-Signature" not in output
+    assert job_of(run)["state"] == "FAILED"
+
+
+def job_of(run: Path) -> dict:
+    return json.loads((run / "job.json").read_text())

@@ -280,8 +280,12 @@ class SparkOperatorModel:
         ]
         cluster.pod_logs[(ns, driver)] = "\n".join(log) + "\n"
         if app_is_submitted(app):  # the user's application: its pods run on local Spark (spark_pods.py)
-            exit_code, text = run_application(cluster, ns, app)
-            log.append(text)
+            ended = run_application(cluster, ns, app)
+            if ended.failed_init:  # the pod fails before its container starts: no driver log at all
+                self.init_failed(cluster, kind, ns, name, driver, labels, image, ended, executors)
+                return
+            exit_code = ended.code
+            log.append(ended.log)
         else:
             time.sleep(self.run_seconds)
             exit_code = 1 if self.outcome == "failed" else 0
@@ -313,6 +317,24 @@ class SparkOperatorModel:
                 "terminationTime": now(),
             }
         self._status(cluster, kind, ns, name, final)
+
+    def init_failed(self, cluster: Cluster, kind: Kind, ns: str, name: str, driver: str, labels: dict,
+                    image: str, ended: Any, executors: list[str]) -> None:
+        """A driver pod whose init container failed (restartPolicy Never): phase Failed, the init
+        container terminated with its code, the Spark container never started; the application
+        FAILED. The init container's output is the pod's log (the stand-in API keeps one per pod)."""
+        driver_pod = pod(driver, ns, {**labels, "spark-role": "driver"}, DRIVER_CONTAINER, image, self.node,
+                         {"waiting": {"reason": "PodInitializing"}}, "Failed")
+        driver_pod["status"]["initContainerStatuses"] = [{
+            "name": ended.failed_init, "image": image, "ready": False, "restartCount": 0,
+            "state": {"terminated": {"exitCode": ended.code, "reason": "Error", "finishedAt": now()}}}]
+        for executor in executors:
+            cluster.delete(cluster.kind("pods"), ns, executor)
+        cluster.put_object("pods", driver_pod)
+        cluster.pod_logs[(ns, driver)] = ended.log
+        self._status(cluster, kind, ns, name, {
+            "applicationState": {"state": "FAILED", "errorMessage": "driver pod failed"},
+            "terminationTime": now()})
 
     def counts(self) -> list[tuple[str, int]]:
         """Every word of ``text`` with its count, most frequent first: the application's own word rule

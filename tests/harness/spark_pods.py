@@ -93,8 +93,9 @@ def make_pod(cluster: Cluster, ns: str, app: dict, role: str, root: Path) -> Pod
     return pod
 
 
-def run_init_containers(pod: Pod, side: dict) -> tuple[int, str]:
-    """Each init container's command in the pod's folders; the first failure's exit code and log."""
+def run_init_containers(pod: Pod, side: dict) -> tuple[int, str, str]:
+    """Each init container's command in the pod's folders; the first failure's exit code, the log
+    and the failed container's name ("" when all ended with 0)."""
     log = []
     for container in side.get("initContainers") or []:
         for mount in container.get("volumeMounts") or []:
@@ -106,8 +107,8 @@ def run_init_containers(pod: Pod, side: dict) -> tuple[int, str]:
                               env={"PATH": os.environ["PATH"], **pod.env})
         log.append(proc.stdout + proc.stderr)
         if proc.returncode != 0:
-            return proc.returncode, "".join(log)
-    return 0, "".join(log)
+            return proc.returncode, "".join(log), container["name"]
+    return 0, "".join(log), ""
 
 
 def submit_args(pod: Pod, spec: dict) -> str:
@@ -124,20 +125,29 @@ def submit_args(pod: Pod, spec: dict) -> str:
     return shlex.join([*parts, "pyspark-shell"])
 
 
-def run_application(cluster: Cluster, ns: str, app: dict) -> tuple[int, str]:
-    """Run the application's pods; the driver's exit code and its log (init containers' first)."""
+@dataclass
+class Ended:
+    """How the driver pod ended: its exit code, its log, and the init container that failed ("")."""
+
+    code: int
+    log: str
+    failed_init: str = ""
+
+
+def run_application(cluster: Cluster, ns: str, app: dict) -> Ended:
+    """Run the application's pods: the driver's init containers, then the executors' (which must
+    fetch what the driver's fetched), then the driver; how the driver pod ended."""
     spec = app["spec"]
     with tempfile.TemporaryDirectory(prefix="sparklab-pods-") as work:
         executors = [make_pod(cluster, ns, app, "executor", Path(work) / f"exec-{index + 1}")
                      for index in range(int(spec["executor"].get("instances", 1)))]
-        for executor in executors:
-            code, log = run_init_containers(executor, spec["executor"])
-            if code != 0:
-                return code, f"executor init container failed:\n{log}"
         driver = make_pod(cluster, ns, app, "driver", Path(work) / "driver")
-        code, init_log = run_init_containers(driver, spec["driver"])
+        code, init_log, failed = run_init_containers(driver, spec["driver"])
         if code != 0:
-            return code, f"driver init container failed:\n{init_log}"
+            return Ended(code, init_log, failed)
+        for executor in executors:
+            code, log, failed = run_init_containers(executor, spec["executor"])
+            assert code == 0, f"executor init container {failed} failed where the driver's did not:\n{log}"
         for executor in executors:  # the same files at the same path in every pod
             if "SPARKLAB_INPUT" in driver.env:
                 assert tree(Path(executor.env["SPARKLAB_INPUT"])) == tree(Path(driver.env["SPARKLAB_INPUT"]))
@@ -148,7 +158,7 @@ def run_application(cluster: Cluster, ns: str, app: dict) -> tuple[int, str]:
                 *(driver.local(arg) for arg in spec.get("arguments") or [])]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False,
                               env=env, cwd=driver.root)
-        return proc.returncode, init_log + proc.stdout + proc.stderr
+        return Ended(proc.returncode, init_log + proc.stdout + proc.stderr)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
