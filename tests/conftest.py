@@ -35,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
             pytest.exit(reference_data.ERROR, returncode=2)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own ordering by fixture scope, which it keeps
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A stable sort: the long modules first, in LONG_MODULES' order; every other module after them in
     # collection order; the tests of each module stay together and in their own order (module
