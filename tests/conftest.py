@@ -11,15 +11,15 @@ import pytest
 collect_ignore = ["unit/plugins"]
 
 # The modules that take longest, longest first (seconds summed over their tests, from the JUnit of a
-# `make test` run on the 2-core machine: about 830, 1180 and 920 s before the cuts of
+# `make test` run on the 2-core machine: about 1180, 920 and 830 s before the cuts of
 # docs/performance.md "Test time"). scripts/test.sh gives each module whole to one worker
 # (`--dist loadfile`) in collection order (`--no-loadscope-reorder`; xdist's own order, most tests
-# first, started these few-but-long modules last and the run ended on one of them alone): these
-# start first and the short modules fill the other worker beside them.
+# first, put these few-but-long modules toward the end, where the run could end on one of them
+# alone): these start first and the short modules fill the other worker beside them.
 LONG_MODULES = (
-    "tests/cluster/test_cluster_playbooks.py",
     "tests/emulator/test_provision_faults.py",
     "tests/emulator/test_cluster_safety.py",
+    "tests/cluster/test_cluster_playbooks.py",
 )
 
 
