@@ -135,9 +135,22 @@ run_pytest() {
   local xml=$WORK/pytest.xml
   # loadfile: every test of a module on one worker, in order (module fixtures such as the cluster
   # harness carry state from one test to the next; xdist 3.8 with pytest 9.2 ignored xdist_group).
+  # --no-loadscope-reorder: modules are handed out in collection order, where tests/conftest.py puts
+  # the longest (LONG_MODULES) first; xdist's default order (most tests first) started them last.
   # --durations: the slowest tests, printed on every run so the test time is watched where it grows.
-  pytest -p no:cacheprovider -n 2 --dist loadfile -rfE --durations=25 --junitxml="$xml" tests
+  pytest -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -rfE --durations=25 \
+    --junitxml="$xml" tests
   local rc=$?
+  # The slowest modules (seconds summed over their tests): the candidates for LONG_MODULES.
+  [[ -f $xml ]] && python3 - "$xml" <<'PY'
+import collections, sys, xml.etree.ElementTree as ET
+total = collections.Counter()
+for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    total[case.get("classname", "?")] += float(case.get("time", 0))
+print("slowest modules (s summed over their tests):")
+for name, seconds in total.most_common(10):
+    print(f"{seconds:8.1f}  {name}")
+PY
   if [[ -f $xml ]]; then
     read -r PYTEST_PASSED PYTEST_FAILED PYTEST_SKIPPED < <(python3 - "$xml" <<'PY'
 import sys, xml.etree.ElementTree as ET

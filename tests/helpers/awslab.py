@@ -103,6 +103,11 @@ def aws_lab(home: Path) -> Iterator[AwsLab]:
         proxy.start()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_", "SPARKLAB_"))}
         env.update(emulator.client_env())
+        # The folder that cuts two amazon.aws modules' fixed consistency pauses (5 s after a route
+        # table change, 3 s after a new security group) to 0.05 s, as `runner.py plan` runs them
+        # against the emulator; every API call, botocore's retries and Ansible's waits stay as they
+        # are. SPARKLAB_EMULATOR_KEEP_PAUSES=1 keeps the pauses (sparklab/cluster/emulator.py).
+        env.update({k: v for k, v in emulator.playbook_env().items() if k == "PYTHONPATH"})
         env.update(
             {
                 "AWS_ENDPOINT_URL": proxy.url,

@@ -44,4 +44,8 @@ def with_aws(tmp_path: Path, emulator: Emulator, checkip_url: str) -> Sandbox:
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
         "SPARKLAB_CHECKIP_URL": checkip_url,
     })
+    # The emulator's site folder, as `plan` uses it: two amazon.aws modules' fixed consistency pauses
+    # (5 s after a route table change, 3 s after a new security group) take 0.05 s; every API call
+    # and retry stays (sparklab/cluster/emulator.py; SPARKLAB_EMULATOR_KEEP_PAUSES=1 keeps them).
+    env.update({k: v for k, v in emulator.playbook_env().items() if k == "PYTHONPATH"})
     return Sandbox(tmp_path, env)
