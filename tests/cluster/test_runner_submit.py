@@ -32,6 +32,7 @@ import pytest
 import yaml
 from cluster_fixtures import api_server, seed_after_addons, write_kubeconfig
 from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox, base_env
+from submit_apps import FOUND, write_conventions_app
 
 from sparklab.cluster.emulator import Emulator
 
@@ -114,28 +115,10 @@ def test_dataframe_example_gets_its_input_through_presigned_urls_and_its_output_
 
 
 def test_folder_and_url_inputs_py_files_conf_and_arguments_reach_the_application(cluster, tmp_path):
-    data = tmp_path / "data"
-    (data / "2026").mkdir(parents=True)
-    (data / "2026" / "jan.txt").write_text("3\n4\n", encoding="utf-8")
+    app, data, helper = write_conventions_app(tmp_path)
     served = tmp_path / "served"
     served.mkdir()
     (served / "words.txt").write_text("one two\n", encoding="utf-8")
-    helper = tmp_path / "helper.py"
-    helper.write_text("def triple(value):\n    return 3 * int(value)\n", encoding="utf-8")
-    app = tmp_path / "conventions.py"
-    app.write_text(
-        "import json, os, sys\n"
-        "from pyspark.sql import SparkSession\n"
-        "spark = SparkSession.builder.getOrCreate()\n"
-        "lines = spark.sparkContext.textFile(os.environ['SPARKLAB_INPUT'] + '/data/2026/jan.txt')\n"
-        "def work(value):\n"
-        "    import helper\n"
-        "    return helper.triple(value)\n"
-        "found = {'sum': sum(lines.map(work).collect()), 'args': sys.argv[1:],\n"
-        "         'words': open(os.environ['SPARKLAB_INPUT'] + '/words.txt').read(),\n"
-        "         'partitions': spark.conf.get('spark.sql.shuffle.partitions')}\n"
-        "with open(os.path.join(os.environ['SPARKLAB_OUTPUT'], 'found.json'), 'w') as out:\n"
-        "    json.dump(found, out)\n", encoding="utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -146,7 +129,7 @@ def test_folder_and_url_inputs_py_files_conf_and_arguments_reach_the_application
         server.shutdown()
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     found = json.loads((run / "output" / "found.json").read_text(encoding="utf-8"))
-    assert found == {"sum": 21, "args": ["--top", "5"], "words": "one two\n", "partitions": "3"}
+    assert found == {**FOUND, "words": "one two\n"}
     manifest = yaml.safe_load((run / "sparkapplication.yaml").read_text())
     assert manifest["spec"]["executor"]["instances"] == 2
     assert manifest["spec"]["deps"]["pyFiles"] == ["local:///opt/sparklab/helper.py"]

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from submit_apps import FOUND, write_conventions_app
 from test_local_run import only_run, run_runner, runner_env
 from wordcount_corpus import REPO
 
@@ -87,24 +88,7 @@ def test_a_failing_application_ends_with_its_own_error_line_and_exit_1(tmp_path)
 def test_folder_inputs_keep_their_tree_py_files_reach_the_executors_and_conf_reaches_spark(tmp_path):
     """The conventions at once: an input folder's tree under $SPARKLAB_INPUT, a module from
     --py-files imported inside a task (a Python worker), a --conf value, the app's own arguments."""
-    data = tmp_path / "data"
-    (data / "2026").mkdir(parents=True)
-    (data / "2026" / "jan.txt").write_text("3\n4\n", encoding="utf-8")
-    helper = tmp_path / "helper.py"
-    helper.write_text("def triple(value):\n    return 3 * int(value)\n", encoding="utf-8")
-    app = tmp_path / "conventions.py"
-    app.write_text(
-        "import json, os, sys\n"
-        "from pyspark.sql import SparkSession\n"
-        "spark = SparkSession.builder.getOrCreate()\n"
-        "lines = spark.sparkContext.textFile(os.environ['SPARKLAB_INPUT'] + '/data/2026/jan.txt')\n"
-        "def work(value):\n"
-        "    import helper\n"
-        "    return helper.triple(value)\n"
-        "found = {'sum': sum(lines.map(work).collect()), 'args': sys.argv[1:],\n"
-        "         'partitions': spark.conf.get('spark.sql.shuffle.partitions')}\n"
-        "with open(os.path.join(os.environ['SPARKLAB_OUTPUT'], 'found.json'), 'w') as out:\n"
-        "    json.dump(found, out)\n", encoding="utf-8")
+    app, data, helper = write_conventions_app(tmp_path)
     home = tmp_path / "home"
     proc = run_runner(["submit", str(app), "--input", str(data), "--py-files", str(helper),
                        "--conf", "spark.sql.shuffle.partitions=3", "--executors", "2", "--local", "--plain",
@@ -112,4 +96,4 @@ def test_folder_inputs_keep_their_tree_py_files_reach_the_executors_and_conf_rea
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "--executors: ignored with --local" in proc.stdout
     found = json.loads((only_run(home) / "output" / "found.json").read_text(encoding="utf-8"))
-    assert found == {"sum": 21, "args": ["--top", "5"], "partitions": "3"}
+    assert found == {**FOUND, "words": None}
