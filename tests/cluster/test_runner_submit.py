@@ -19,10 +19,8 @@ image and Spark's pods themselves.
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
-from collections import defaultdict
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +30,7 @@ import pytest
 import yaml
 from cluster_fixtures import api_server, seed_after_addons, write_kubeconfig
 from runner_sandbox import FAKE_ACCESS_KEY, FAKE_SECRET, REGION, Sandbox, base_env
-from submit_apps import FOUND, write_conventions_app
+from submit_apps import FOUND, sales_totals, write_conventions_app, written_totals
 
 from sparklab.cluster.emulator import Emulator
 
@@ -76,22 +74,10 @@ def runs_of(sandbox: Sandbox) -> list[Path]:
     return sorted(path for path in runs.iterdir() if path.is_dir()) if runs.is_dir() else []
 
 
-def expected_totals() -> dict[str, tuple[int, float]]:
-    orders: dict[str, int] = defaultdict(int)
-    totals: dict[str, float] = defaultdict(float)
-    with (EXAMPLES / "sales.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            orders[row["region"]] += 1
-            totals[row["region"]] += float(row["amount"])
-    return {region: (orders[region], round(totals[region], 2)) for region in orders}
-
-
 def test_dataframe_example_gets_its_input_through_presigned_urls_and_its_output_back(cluster):
     proc, run = submit(cluster, str(EXAMPLES / "sales_by_region.py"), "--input", str(EXAMPLES / "sales.csv"))
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    with (run / "output" / "by_region.csv").open(encoding="utf-8") as handle:
-        got = {row["region"]: (int(row["orders"]), float(row["total"])) for row in csv.DictReader(handle)}
-    assert got == expected_totals()
+    assert written_totals(run / "output" / "by_region.csv") == sales_totals(EXAMPLES / "sales.csv")
     assert f"output: {run / 'output'} (1 file)" in proc.stdout
     job = json.loads((run / "job.json").read_text())
     assert (job["state"], job["exit_status"], job["app"]) == ("COMPLETED", 0, "sales_by_region.py")

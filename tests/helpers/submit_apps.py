@@ -41,3 +41,26 @@ def write_conventions_app(folder: Path) -> tuple[Path, Path, Path]:
     app = folder / "conventions.py"
     app.write_text(APP, encoding="utf-8")
     return app, data, helper
+
+
+def sales_totals(sales_csv: Path) -> dict[str, tuple[int, float]]:
+    """Orders and total amount per region of examples/sales.csv, counted in plain Python: what
+    examples/sales_by_region.py must write."""
+    import csv
+    from collections import defaultdict
+
+    orders: dict[str, int] = defaultdict(int)
+    totals: dict[str, float] = defaultdict(float)
+    with sales_csv.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            orders[row["region"]] += 1
+            totals[row["region"]] += float(row["amount"])
+    return {region: (orders[region], round(totals[region], 2)) for region in orders}
+
+
+def written_totals(by_region_csv: Path) -> dict[str, tuple[int, float]]:
+    """What the application wrote (``by_region.csv``), in the same shape."""
+    import csv
+
+    with by_region_csv.open(encoding="utf-8") as handle:
+        return {row["region"]: (int(row["orders"]), float(row["total"])) for row in csv.DictReader(handle)}

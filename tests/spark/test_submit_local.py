@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from submit_apps import FOUND, write_conventions_app
+from submit_apps import FOUND, sales_totals, write_conventions_app, written_totals
 from test_local_run import only_run, run_runner, runner_env
 from wordcount_corpus import REPO
 
@@ -57,15 +56,7 @@ def test_dataframe_example_reads_its_csv_input_and_its_output_comes_back(tmp_pat
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     run_dir = only_run(home)
     assert (run_dir / "input" / "sales.csv").resolve() == (EXAMPLES / "sales.csv").resolve()
-    with (run_dir / "output" / "by_region.csv").open(encoding="utf-8") as handle:
-        got = {row["region"]: (int(row["orders"]), float(row["total"])) for row in csv.DictReader(handle)}
-    orders: dict[str, int] = defaultdict(int)
-    totals: dict[str, float] = defaultdict(float)
-    with (EXAMPLES / "sales.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            orders[row["region"]] += 1
-            totals[row["region"]] += float(row["amount"])
-    assert got == {region: (orders[region], round(totals[region], 2)) for region in orders}
+    assert written_totals(run_dir / "output" / "by_region.csv") == sales_totals(EXAMPLES / "sales.csv")
     assert f"output: {run_dir / 'output'} (1 file)" in proc.stdout
 
 
