@@ -143,7 +143,7 @@ def stop_spark(wait: float = JVM_EXIT_SECONDS) -> None:
 def output_size(folder: Path) -> tuple[int, int]:
     """Files and bytes under ``folder`` (links are not followed)."""
     files = size = 0
-    for root, _, names in os.walk(folder):
+    for root, _dirs, names in os.walk(folder):
         for name in names:
             path = Path(root) / name
             if path.is_file() and not path.is_symlink():
