@@ -20,8 +20,8 @@ from pathlib import Path
 import yaml
 from playbook_run import REPO, cluster_config, run_playbook
 
-# site.yml imports provision, nodes, cluster and add-ons; the other two run on their own.
-PLAYBOOKS = ("site.yml", "wordcount.yml", "teardown.yml")
+# site.yml imports provision, nodes, cluster and add-ons; the other three run on their own.
+PLAYBOOKS = ("site.yml", "wordcount.yml", "submit.yml", "teardown.yml")
 END_PLAY = {"name": "Stop after the pre-tasks", "ansible.builtin.meta": "end_play", "tags": ["always"]}
 
 
