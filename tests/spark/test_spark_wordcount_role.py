@@ -87,7 +87,9 @@ def test_rendered_sparkapplication_validates_against_the_operator_schema(tmp_pat
     # The tag, with the digest scripts/pin-images writes once it is resolved (playbooks/vars/images.yml).
     assert spec["image"].split("@", 1)[0] == "apache/spark:4.0.3-python3" and spec["sparkVersion"] == "4.0.3"
     assert spec["type"] == "Python" and spec["mode"] == "cluster" and spec["timeToLiveSeconds"] == 3600
+    # The driver runs the launcher, which runs WordCount with its own arguments.
     assert spec["arguments"] == [
+        "/opt/sparklab/wordcount_app.py",
         "--urls-file=/opt/sparklab-urls/urls.json",
         "--generate=1GiB",
         "--top=20",
@@ -98,13 +100,14 @@ def test_rendered_sparkapplication_validates_against_the_operator_schema(tmp_pat
     assert executor["instances"] == 2 and executor["cores"] == 2 and executor["coreRequest"] == "1000m"
     assert int(executor["memory"][:-1]) + int(executor["memoryOverhead"][:-1]) == int(8192 * 0.55)
     mount = spec["driver"]["configMaps"][0]
-    assert spec["mainApplicationFile"] == f"local://{mount['path']}/wordcount_app.py"
+    assert spec["mainApplicationFile"] == f"local://{mount['path']}/launcher.py"
 
     configmap = yaml.safe_load((run_dir / "configmap.yaml").read_text())
     assert configmap["metadata"]["name"] == mount["name"]
     shipped = configmap["data"]["wordcount_app.py"]
     assert shipped == (REPO / "sparklab" / "job" / "wordcount_app.py").read_text()
     assert not re.search(r"^\s*(from|import) sparklab", shipped, re.MULTILINE)
+    assert configmap["data"]["launcher.py"] == (REPO / "sparklab" / "job" / "launcher.py").read_text()
     assert oct((run_dir / "sparkapplication.yaml").stat().st_mode & 0o777) == "0o600"
 
 
@@ -239,11 +242,14 @@ def test_presigned_urls_reach_only_the_secret_never_a_file_or_the_log(tmp_path):
     app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
     jsonschema.validate(app, json.loads(SCHEMA.read_text()))
     spec = app["spec"]
+    # Beside them, the driver's $SPARKLAB_OUTPUT (an emptyDir the launcher packs; WordCount leaves it empty).
     assert spec["volumes"] == [
-        {"name": "presigned-urls", "secret": {"secretName": "wordcount-20261127-090000-ab12-urls"}}
+        {"name": "presigned-urls", "secret": {"secretName": "wordcount-20261127-090000-ab12-urls"}},
+        {"name": "sparklab-output", "emptyDir": {}},
     ]
     assert spec["driver"]["volumeMounts"] == [
-        {"name": "presigned-urls", "mountPath": "/opt/sparklab-urls", "readOnly": True}
+        {"name": "sparklab-output", "mountPath": "/opt/sparklab-output"},
+        {"name": "presigned-urls", "mountPath": "/opt/sparklab-urls", "readOnly": True},
     ]
     assert "volumeMounts" not in spec["executor"]
     assert "--urls-file=/opt/sparklab-urls/urls.json" in spec["arguments"]
@@ -272,7 +278,9 @@ def test_generate_only_runs_have_no_secret_volume(tmp_path):
     (run_dir,) = runs.iterdir()
     app = yaml.safe_load((run_dir / "sparkapplication.yaml").read_text())
     jsonschema.validate(app, json.loads(SCHEMA.read_text()))
-    assert "volumes" not in app["spec"] and "volumeMounts" not in app["spec"]["driver"]
+    assert app["spec"]["volumes"] == [{"name": "sparklab-output", "emptyDir": {}}]
+    assert app["spec"]["driver"]["volumeMounts"] == [
+        {"name": "sparklab-output", "mountPath": "/opt/sparklab-output"}]
     assert not any(arg.startswith("--urls-file") for arg in app["spec"]["arguments"])
 
 
@@ -325,7 +333,7 @@ def test_word_splitter_jar_ships_in_the_configmap_onto_the_driver_and_executor_c
     configmap = yaml.safe_load((run_dir / "configmap.yaml").read_text())
     kubernetes_validate.validate(configmap, "1.37.0", strict=True)
     assert base64.b64decode(configmap["binaryData"]["sparklab-words.jar"]) == words_jar.read_bytes()
-    assert set(configmap["data"]) == {"wordcount_app.py"}
+    assert set(configmap["data"]) == {"wordcount_app.py", "launcher.py"}
 
 
 def test_without_a_splitter_jar_nothing_of_it_is_rendered_and_a_missing_jar_is_refused(tmp_path):
