@@ -36,6 +36,8 @@ from sparklab.cluster.emulator import Emulator
 
 pytestmark = pytest.mark.xdist_group("cluster-harness")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Its own cluster name, so its bucket is its own on the emulator the worker's tests share.
+CLUSTER = "submitlab"
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +52,12 @@ def cluster(tmp_path_factory):
         session = boto3.session.Session(FAKE_ACCESS_KEY, FAKE_SECRET, region_name=REGION)
         account = session.client("sts", endpoint_url=emulator.endpoint_url).get_caller_identity()["Account"]
         s3 = session.client("s3", endpoint_url=emulator.endpoint_url)
-        s3.create_bucket(Bucket=f"sparklab-harness-{account}-{REGION}",
+        s3.create_bucket(Bucket=f"sparklab-{CLUSTER}-{account}-{REGION}",
                          CreateBucketConfiguration={"LocationConstraint": REGION})
         seed_after_addons(server.cluster)
-        write_kubeconfig(server, sandbox.sparklab_home / "harness" / "kubeconfig")
+        write_kubeconfig(server, sandbox.sparklab_home / CLUSTER / "kubeconfig")
         config = tmp_path / "cluster.yml"
-        config.write_text(yaml.safe_dump({"cluster_name": "harness",
+        config.write_text(yaml.safe_dump({"cluster_name": CLUSTER,
                                           "cluster_admin_cidrs": ["203.0.113.4/32"]}))
         yield sandbox, server, config, s3
 
@@ -70,7 +72,7 @@ def submit(cluster, *args: str):
 
 
 def runs_of(sandbox: Sandbox) -> list[Path]:
-    runs = sandbox.sparklab_home / "harness" / "runs"
+    runs = sandbox.sparklab_home / CLUSTER / "runs"
     return sorted(path for path in runs.iterdir() if path.is_dir()) if runs.is_dir() else []
 
 
@@ -82,7 +84,7 @@ def test_dataframe_example_gets_its_input_through_presigned_urls_and_its_output_
     job = json.loads((run / "job.json").read_text())
     assert (job["state"], job["exit_status"], job["app"]) == ("COMPLETED", 0, "sales_by_region.py")
     # The input went through the cluster's bucket; no file of the run folder holds a URL.
-    staged = f"{EXAMPLES / 'sales.csv'} -> s3://sparklab-harness-"
+    staged = f"{EXAMPLES / 'sales.csv'} -> s3://sparklab-{CLUSTER}-"
     assert any(source.startswith(staged) for source in job["sources"]), job["sources"]
     for path in run.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".yaml", ".log", ".txt"):
@@ -147,7 +149,8 @@ def test_an_s3_input_the_user_cannot_read_is_refused_before_any_upload(cluster):
     """One line and exit 2: HeadObject with the user's credentials fails before the local input beside
     it is uploaded; no run folder is kept and nothing reaches the API server."""
     sandbox, server, config, s3 = cluster
-    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("sparklab-harness-")]
+    buckets = [item["Name"] for item in s3.list_buckets()["Buckets"]]
+    (bucket,) = [name for name in buckets if name.startswith(f"sparklab-{CLUSTER}-")]
     apps = server.cluster.kind("sparkapplications", "sparkoperator.k8s.io")
 
     def objects() -> list[str]:
