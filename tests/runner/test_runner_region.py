@@ -85,7 +85,10 @@ def test_one_name_in_two_regions_keeps_two_state_folders_side_by_side(with_aws: 
                            aws_access_key_id="x", aws_secret_access_key="x")
         pairs = ec2.describe_key_pairs(Filters=[{"Name": "tag:sparklab:cluster", "Values": ["twin"]}])
         public = (folder / "id_ed25519.pub").read_text().split()[1]
-        made = ec2.describe_key_pairs(KeyPairIds=[pairs["KeyPairs"][0]["KeyPairId"]], IncludePublicKey=True)
+        # By name: moto's DescribeKeyPairs ignores KeyPairIds and would answer with every key pair in
+        # the region, including other tests' on the emulator this worker shares.
+        made = ec2.describe_key_pairs(KeyNames=[pairs["KeyPairs"][0]["KeyName"]], IncludePublicKey=True)
+        assert len(pairs["KeyPairs"]) == len(made["KeyPairs"]) == 1, (pairs, made)
         assert public in made["KeyPairs"][0]["PublicKey"], region
     assert (folders[REGION] / "id_ed25519").read_bytes() != (folders["us-east-1"] / "id_ed25519").read_bytes()
     for region in folders:
