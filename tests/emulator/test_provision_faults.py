@@ -149,25 +149,28 @@ def _kinds(aws: AwsLab, cluster: str) -> list[str]:
     return sorted(r.split()[0] for r in aws.tagged(cluster))
 
 
-@pytest.mark.parametrize(
-    ("action", "code", "step", "made_before"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS]
-)
-def test_interrupted_provision_keeps_what_came_before_resumes_to_one_of_each_and_tears_down_to_zero(
-    aws: AwsLab, action: str, code: str, step: str, made_before: list[str]
+def test_provision_cut_at_each_step_keeps_what_came_before_resumes_to_one_of_each_and_tears_down_to_zero(
+    aws: AwsLab,
 ) -> None:
-    cluster = f"cut-{action.lower()[:14]}"
-    aws.proxy.fail_once[action] = Refusal(400, code, f"injected {code}")
-    failed = aws.playbook("provision", cluster, workers=0)
-    assert failed.rc != 0
-    assert step in failed.stdout
-    assert ("(no AWS error code)" if action in CODE_LOST_BY_MODULE else f"AWS error {code}") in failed.stdout
-    if action not in CODE_LOST_BY_MODULE:  # the module drops code and message for these two
-        assert code in failed.stdout
-    assert "python3 runner.py down -c cluster.yml" in failed.stdout
-    assert "python3 runner.py up -c cluster.yml" in failed.stdout
-    # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
-    earlier = ONE_OF_EACH_KIND[: ONE_OF_EACH_KIND.index(made_before[0]) + 1] if made_before else []
-    assert _kinds(aws, cluster) == sorted(earlier), failed.stdout[-3000:]
+    """One cluster cut at every creating step in turn: each run resumes through the earlier cuts, so
+    every cut is met with exactly the earlier steps' resources in place (as a first run cut there
+    would meet them), and each resumption is checked for duplicates at the next cut."""
+    cluster = "cut"
+    for action, code, step, made_before in INTERRUPTIONS:
+        aws.proxy.fail_once[action] = Refusal(400, code, f"injected {code}")
+        failed = aws.playbook("provision", cluster, workers=0)
+        assert failed.rc != 0, action
+        assert action not in aws.proxy.fail_once, f"{action} was never called"
+        assert step in failed.stdout, action
+        expected = "(no AWS error code)" if action in CODE_LOST_BY_MODULE else f"AWS error {code}"
+        assert expected in failed.stdout, action
+        if action not in CODE_LOST_BY_MODULE:  # the module drops code and message for these two
+            assert code in failed.stdout, action
+        assert "python3 runner.py down -c cluster.yml" in failed.stdout, action
+        assert "python3 runner.py up -c cluster.yml" in failed.stdout, action
+        # The cut leaves exactly the kinds of every earlier step, one of each, and nothing of later steps.
+        earlier = ONE_OF_EACH_KIND[: ONE_OF_EACH_KIND.index(made_before[0]) + 1] if made_before else []
+        assert _kinds(aws, cluster) == sorted(earlier), (action, failed.stdout[-3000:])
     # Provisioning again finishes the cluster without duplicating anything.
     resumed = aws.playbook("provision", cluster, workers=0)
     assert resumed.rc == 0, resumed.stdout[-4000:]
