@@ -2,7 +2,8 @@
 # The single test command (`make test`): installs and starts what the tests need, runs every
 # check, prints `N passed, N failed` and exits non-zero if anything failed.
 #
-# Steps: system packages (apt) -> docker engine -> molecule base image -> virtualenv ->
+# Steps: system packages (apt) -> docker engine -> molecule base images (in the background) and
+# virtualenv ->
 # yamllint, ansible-lint, syntax checks, collection build, ansible-test sanity and units, ruff,
 # pytest, molecule.
 # Only what this script started (dockerd, by PID) is stopped at the end.
@@ -20,10 +21,13 @@ PYTEST_PASSED=0
 PYTEST_FAILED=0
 PYTEST_SKIPPED=0
 START=$(date +%s)
+IMAGE_PIDS=()
 
 log() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 
 cleanup() {
+  local build
+  for build in "${IMAGE_PIDS[@]}"; do kill "$build" 2>/dev/null || true; done  # a run that stopped early
   if [[ -s $DOCKERD_PIDFILE ]]; then
     local pid
     pid=$(cat "$DOCKERD_PIDFILE")
@@ -177,13 +181,36 @@ run_molecule() {
   molecule test -s "$scenario"
 }
 
+# build_images_start: the molecule base images (debootstrap, then docker import; a minute or two
+# each when cold) build in the background while the virtualenv installs: neither needs the other.
+build_images_start() {
+  local suite
+  for suite in bookworm trixie; do
+    bash scripts/build-base-image.sh "$suite" >"$WORK/image-$suite.out" 2>"$WORK/image-$suite.log" &
+    IMAGE_PIDS+=("$!")
+  done
+  echo "building in the background: bookworm, trixie"
+}
+
+# build_images_wait: each build's own log, then its image name (the last line it printed).
+build_images_wait() {
+  local rc=0 i suites=(bookworm trixie)
+  for i in 0 1; do
+    wait "${IMAGE_PIDS[$i]}" || { echo "build-base-image.sh ${suites[$i]} failed"; rc=1; }
+    sed 's/^/  /' "$WORK/image-${suites[$i]}.log" | tail -n 20
+  done
+  [[ $rc -eq 0 ]] || return 1
+  MOLECULE_IMAGE_BOOKWORM=$(tail -n 1 "$WORK/image-bookworm.out")
+  MOLECULE_IMAGE_TRIXIE=$(tail -n 1 "$WORK/image-trixie.out")
+  [[ -n $MOLECULE_IMAGE_BOOKWORM && -n $MOLECULE_IMAGE_TRIXIE ]]
+}
+
 setup "System packages" install_system_packages
 setup "Docker engine" bash scripts/ensure-docker.sh "$DOCKERD_PIDFILE"
+setup "Molecule base images (Debian 12 bookworm, Debian 13 trixie), started" build_images_start
 setup "Virtualenv" make_venv
 export PATH="$VENV/bin:$PATH"
-log "Molecule base images (Debian 12 bookworm, Debian 13 trixie)"
-MOLECULE_IMAGE_BOOKWORM=$(bash scripts/build-base-image.sh bookworm | tail -n 1) || { echo "0 passed, 1 failed"; exit 1; }
-MOLECULE_IMAGE_TRIXIE=$(bash scripts/build-base-image.sh trixie | tail -n 1) || { echo "0 passed, 1 failed"; exit 1; }
+setup "Molecule base images, finished" build_images_wait
 export MOLECULE_IMAGE_BOOKWORM MOLECULE_IMAGE_TRIXIE
 echo "images: $MOLECULE_IMAGE_BOOKWORM $MOLECULE_IMAGE_TRIXIE"
 
