@@ -183,21 +183,23 @@ run_molecule() {
 
 # build_images_start: the molecule base images (debootstrap, then docker import; a minute or two
 # each when cold) build in the background while the virtualenv installs: neither needs the other.
+BASE_SUITES=(bookworm trixie)
 build_images_start() {
   local suite
-  for suite in bookworm trixie; do
+  for suite in "${BASE_SUITES[@]}"; do
     bash scripts/build-base-image.sh "$suite" >"$WORK/image-$suite.out" 2>"$WORK/image-$suite.log" &
     IMAGE_PIDS+=("$!")
   done
-  echo "building in the background: bookworm, trixie"
+  echo "building in the background: ${BASE_SUITES[*]}"
 }
 
 # build_images_wait: each build's own log, then its image name (the last line it printed).
 build_images_wait() {
-  local rc=0 i suites=(bookworm trixie)
-  for i in 0 1; do
-    wait "${IMAGE_PIDS[$i]}" || { echo "build-base-image.sh ${suites[$i]} failed"; rc=1; }
-    sed 's/^/  /' "$WORK/image-${suites[$i]}.log" | tail -n 20
+  local rc=0 i suite
+  for i in "${!BASE_SUITES[@]}"; do
+    suite=${BASE_SUITES[$i]}
+    wait "${IMAGE_PIDS[$i]}" || { echo "build-base-image.sh $suite failed"; rc=1; }
+    sed 's/^/  /' "$WORK/image-$suite.log" | tail -n 20
   done
   [[ $rc -eq 0 ]] || return 1
   MOLECULE_IMAGE_BOOKWORM=$(tail -n 1 "$WORK/image-bookworm.out")
