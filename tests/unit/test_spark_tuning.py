@@ -165,3 +165,39 @@ def test_no_archive_without_pyspark_and_pyspark_is_found_without_importing_it(fa
                         lambda name, *a: None if name == "pyspark" else real(name, *a))
     assert spark_tuning.spark_folder() is None
     assert spark_tuning.class_archive(fake_spark[2]) is None
+
+
+def test_the_launcher_jvm_finds_its_own_jar_first_only_in_pyspark_own_spark(fake_spark, tmp_path):
+    spark_home, _java_home, env = fake_spark
+    assert spark_tuning.launcher_options(env) == ""  # no launcher jar: nothing to name
+    jar = spark_home / "jars" / "spark-launcher_2.13-4.0.3.jar"
+    jar.write_bytes(b"jar spark-launcher")
+    options = spark_tuning.launcher_options(env)
+    assert options.split() == [*spark_tuning.SHORT_JOB_JAVA_OPTIONS.split(), f"-Xbootclasspath/a:{jar}"]
+    assert spark_tuning.launcher_options({**env, "SPARK_HOME": str(spark_home)}) == options
+    other = tmp_path / "spark-3.5"
+    other.mkdir()
+    # pyspark runs that Spark's spark-submit: its launcher must come from its own jars.
+    assert spark_tuning.launcher_options({**env, "SPARK_HOME": str(other)}) == ""
+    (spark_home / "jars" / "spark-launcher_2.12-3.5.0.jar").write_bytes(b"jar spark-launcher, older")
+    assert spark_tuning.launcher_options(env) == ""  # which one spark-class would pick is unclear
+
+
+def test_no_launcher_options_when_the_jar_path_cannot_be_an_option(tmp_path, monkeypatch):
+    spark_home = tmp_path / "site packages" / "pyspark"
+    (spark_home / "jars").mkdir(parents=True)
+    (spark_home / "jars" / "spark-launcher_2.13-4.0.3.jar").write_bytes(b"jar")
+    monkeypatch.setattr(spark_tuning, "spark_folder", lambda: spark_home)
+    assert spark_tuning.launcher_options({}) == ""  # spark-class splits the variable on white space
+
+
+def test_the_local_driver_gets_the_launcher_options_and_keeps_the_users_last(monkeypatch):
+    from sparklab.job.local import procs
+
+    ours = "-XX:TieredStopAtLevel=1 -Xbootclasspath/a:/j"
+    monkeypatch.setattr(spark_tuning, "launcher_options", lambda env=None: ours)
+    monkeypatch.setenv("SPARK_LAUNCHER_OPTS", "-Xmx256m")
+    assert procs.driver_env()["SPARK_LAUNCHER_OPTS"] == f"{ours} -Xmx256m"
+    monkeypatch.setattr(spark_tuning, "launcher_options", lambda env=None: "")
+    monkeypatch.delenv("SPARK_LAUNCHER_OPTS")
+    assert "SPARK_LAUNCHER_OPTS" not in procs.driver_env()

@@ -18,18 +18,25 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sparklab.job import tuning as spark_tuning
+
 REPO = Path(__file__).resolve().parents[3]
 STOP_GRACE_SECONDS = 15.0
 
 
 def driver_env() -> dict[str, str]:
     """The child's environment: the package importable by the driver and by the Python workers
-    (they import the application's functions), Spark bound to 127.0.0.1 only."""
+    (they import the application's functions), Spark bound to 127.0.0.1 only, and spark-submit's
+    launcher JVM started with :func:`sparklab.job.tuning.launcher_options`."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYSPARK_PYTHON"] = env["PYSPARK_DRIVER_PYTHON"] = sys.executable
     env["SPARK_LOCAL_IP"] = "127.0.0.1"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    ours, users = spark_tuning.launcher_options(env), env.get(spark_tuning.LAUNCHER_OPTS_ENV)
+    launcher = " ".join(filter(None, [ours, users]))
+    if launcher:  # spark-submit's short launcher JVM starts sooner; the user's own options come last
+        env[spark_tuning.LAUNCHER_OPTS_ENV] = launcher
     return env
 
 

@@ -94,7 +94,7 @@ def _merge_parts(parts: Path, dest: Path) -> int:
 
 
 def wordcount_submission(options: LocalRun, inputs: list[str], run_dir: Path,
-                         archive: Any) -> tuple[Submission, str]:
+                         archive: Any, archive_ready: bool | None = None) -> tuple[Submission, str]:
     """WordCount as a submission of the bundled application, with its short-job Spark settings
     (:mod:`sparklab.job.tuning`), the word splitter's jar, and its own argument conventions; and
     the line the driver log starts with when the jar cannot be built."""
@@ -102,7 +102,8 @@ def wordcount_submission(options: LocalRun, inputs: list[str], run_dir: Path,
     from sparklab.job import tuning as spark_tuning
     from sparklab.job.wordcount_app import parse_size
 
-    options_of_archive = archive.java_options(run_dir / CLASS_ARCHIVE_LOG) if archive is not None else ""
+    options_of_archive = (archive.java_options(run_dir / CLASS_ARCHIVE_LOG, archive_ready)
+                          if archive is not None else "")
     generate = parse_size(options.generate) if options.generate else 0
     size = spark_tuning.known_input_bytes(list(inputs), generate)
     conf = {"spark.sql.adaptive.enabled": "true",
@@ -139,10 +140,11 @@ def run_local(options: LocalRun, say: Callable[[str], None], out: Any = None) ->
     archive = spark_tuning.class_archive(driver_env())
     if archive is not None and not spark_tuning.option_safe(run_dir / CLASS_ARCHIVE_LOG):
         archive = None
-    if archive is not None and not archive.ready:
+    ready = archive is not None and archive.ready  # read once: it hashes the whole archive
+    if archive is not None and not ready:
         say(f"first local run with this Java and Spark: it also saves Spark's classes to {archive.path} "
             "(about 160 MB, 10-20 s once), so later runs start about 4 s sooner")
-    sub, note = wordcount_submission(options, inputs, run_dir, archive)
+    sub, note = wordcount_submission(options, inputs, run_dir, archive, ready)
     view = live.make_live_view(f"sparklab wordcount --local {run_id}", out=out, force_plain=options.plain,
                                unit="process")
     launched = launch(sub, run_dir, view, archive, note)
