@@ -32,7 +32,7 @@ MODEL: tuple[ModelPhase, ...] = (
     ModelPhase("prepull", 120, False),
     ModelPhase("cluster", 210, True),
     ModelPhase("addons", 90, True),
-    ModelPhase("wordcount", 150, True),
+    ModelPhase("wordcount", 120, True),
 )
 PHASES = tuple(phase.name for phase in MODEL)
 UP_PHASES = ("provision", "nodes", "cluster", "addons")  # runner.py's phases of `up`, in order
