@@ -139,7 +139,8 @@ def launch(sub: Submission, run_dir: Path, view: Any, archive: Any = None, drive
     (run_dir / APP_RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if archive is not None:
         if watched.state == "COMPLETED":
-            archive.finish()  # publishes what this run's JVM wrote; one that mapped the archive wrote none
+            if archive.partial().is_file():  # this run's JVM wrote one (it did not map the archive)
+                archive.finish()
         else:
             archive.partial().unlink(missing_ok=True)  # an interrupted first run's is not kept
             archive.sweep()
