@@ -3,9 +3,9 @@
 # check, prints `N passed, N failed` and exits non-zero if anything failed.
 #
 # Steps: system packages (apt) -> docker engine -> molecule base images (in the background) and
-# virtualenv ->
+# virtualenv -> the molecule scenarios start in the background ->
 # yamllint, ansible-lint, syntax checks, collection build, ansible-test sanity and units, ruff,
-# pytest, molecule.
+# pytest -> the molecule scenarios' results.
 # Only what this script started (dockerd, by PID) is stopped at the end.
 set -uo pipefail
 
@@ -28,6 +28,9 @@ log() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 cleanup() {
   local build
   for build in "${IMAGE_PIDS[@]}"; do kill "$build" 2>/dev/null || true; done  # a run that stopped early
+  if [[ -n $MOLECULE_PID ]] && kill -0 "$MOLECULE_PID" 2>/dev/null; then
+    pkill -TERM -P "$MOLECULE_PID" 2>/dev/null; kill "$MOLECULE_PID" 2>/dev/null || true
+  fi
   if [[ -s $DOCKERD_PIDFILE ]]; then
     local pid
     pid=$(cat "$DOCKERD_PIDFILE")
@@ -176,9 +179,35 @@ PY
   fi
 }
 
-run_molecule() {
-  local scenario=$1
-  molecule test -s "$scenario"
+# molecule_start: the molecule scenarios, one after the other, in the background from the moment
+# the base images exist. A scenario keeps about one core busy, and so do the lints and ansible-test
+# that run meanwhile (they used to run one after the other, molecule last, after pytest). Each
+# scenario writes its own log and exit status; molecule_result reports them after pytest.
+MOLECULE_SCENARIOS=()
+MOLECULE_PID=
+molecule_start() {
+  local dir
+  for dir in molecule/*/; do
+    [[ -f $dir/molecule.yml ]] && MOLECULE_SCENARIOS+=("$(basename "$dir")")
+  done
+  (
+    for scenario in "${MOLECULE_SCENARIOS[@]}"; do
+      t0=$(date +%s)
+      molecule test -s "$scenario" >"$WORK/molecule-$scenario.log" 2>&1
+      echo "$? $(( $(date +%s) - t0 ))" >"$WORK/molecule-$scenario.rc"
+    done
+  ) &
+  MOLECULE_PID=$!
+  echo "running in the background, one after the other: ${MOLECULE_SCENARIOS[*]}"
+}
+
+# molecule_result SCENARIO: its log and how it ended (after the background run has finished).
+molecule_result() {
+  local scenario=$1 rc seconds
+  cat "$WORK/molecule-$scenario.log" 2>/dev/null
+  read -r rc seconds 2>/dev/null <"$WORK/molecule-$scenario.rc" || { echo "molecule test -s $scenario did not run"; return 1; }
+  echo "(ran in the background for ${seconds}s)"
+  return "$rc"
 }
 
 # build_images_start: the molecule base images (debootstrap, then docker import; a minute or two
@@ -215,6 +244,10 @@ export PATH="$VENV/bin:$PATH"
 setup "Molecule base images, finished" build_images_wait
 export MOLECULE_IMAGE_BOOKWORM MOLECULE_IMAGE_TRIXIE
 echo "images: $MOLECULE_IMAGE_BOOKWORM $MOLECULE_IMAGE_TRIXIE"
+# The scenarios live in molecule/ at the root of the collection: say so, or molecule 26 warns that
+# they should move to extensions/molecule. molecule/_shared holds the playbooks they share.
+export MOLECULE_GLOB='molecule/*/molecule.yml'
+setup "Molecule scenarios, started" molecule_start
 
 check "yamllint" yamllint --strict .
 check "ansible-lint (profile production)" ansible-lint --offline
@@ -227,9 +260,8 @@ check "ansible-test units" bash scripts/ansible-test.sh units
 check "ruff" ruff check .
 log "pytest"
 run_pytest
-# The scenarios live in molecule/ at the root of the collection: say so, or molecule 26 warns that
-# they should move to extensions/molecule. molecule/_shared holds the playbooks they share.
-export MOLECULE_GLOB='molecule/*/molecule.yml'
+log "Molecule scenarios, waiting for the background run"
+wait "$MOLECULE_PID"
 for scenario_dir in molecule/*/; do
   scenario=$(basename "$scenario_dir")
   if [[ ! -f $scenario_dir/molecule.yml ]]; then
@@ -237,7 +269,7 @@ for scenario_dir in molecule/*/; do
     echo "--- FAILED: $scenario_dir has no molecule.yml"; STEPS_FAILED=$((STEPS_FAILED + 1))
     FAILED_NAMES+=("molecule scenario $scenario without molecule.yml"); continue
   fi
-  check "molecule test -s $scenario" run_molecule "$scenario"
+  check "molecule test -s $scenario" molecule_result "$scenario"
 done
 
 log "Summary (each pytest test counts once, and so does every other check)"
