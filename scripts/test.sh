@@ -186,9 +186,15 @@ PY
 MOLECULE_SCENARIOS=()
 MOLECULE_PID=
 molecule_start() {
-  local dir
+  local dir scenario
   for dir in molecule/*/; do
-    [[ -f $dir/molecule.yml ]] && MOLECULE_SCENARIOS+=("$(basename "$dir")")
+    scenario=$(basename "$dir")
+    if [[ -f $dir/molecule.yml ]]; then
+      MOLECULE_SCENARIOS+=("$scenario")
+    elif [[ $scenario != _shared ]]; then  # _shared: the playbooks and stand-ins they share
+      echo "--- FAILED: $dir has no molecule.yml"; STEPS_FAILED=$((STEPS_FAILED + 1))
+      FAILED_NAMES+=("molecule scenario $scenario without molecule.yml")
+    fi
   done
   (
     for scenario in "${MOLECULE_SCENARIOS[@]}"; do
@@ -262,13 +268,7 @@ log "pytest"
 run_pytest
 log "Molecule scenarios, waiting for the background run"
 wait "$MOLECULE_PID"
-for scenario_dir in molecule/*/; do
-  scenario=$(basename "$scenario_dir")
-  if [[ ! -f $scenario_dir/molecule.yml ]]; then
-    [[ $scenario == _shared ]] && continue   # shared playbooks and stand-ins, not a scenario
-    echo "--- FAILED: $scenario_dir has no molecule.yml"; STEPS_FAILED=$((STEPS_FAILED + 1))
-    FAILED_NAMES+=("molecule scenario $scenario without molecule.yml"); continue
-  fi
+for scenario in "${MOLECULE_SCENARIOS[@]}"; do
   check "molecule test -s $scenario" molecule_result "$scenario"
 done
 
