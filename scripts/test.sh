@@ -12,6 +12,11 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 VENV=${SPARKLAB_VENV:-$ROOT/.venv}
+# Bytecode of the checkout's own Python (runner.py, sparklab, the collection's plugins, the tests)
+# is written and reused: a machine that sets PYTHONDONTWRITEBYTECODE otherwise compiles them again in
+# every one of the thousands of processes the tests start. .gitignore, the collection build and
+# .dockerignore leave __pycache__ out.
+unset PYTHONDONTWRITEBYTECODE
 WORK=$(mktemp -d /tmp/sparklab-test.XXXXXX)
 DOCKERD_PIDFILE=$WORK/dockerd.pid
 STEPS_PASSED=0
@@ -120,6 +125,20 @@ make_venv() {
   if [[ $pip_rc -ne 0 ]]; then echo "pip install failed (exit $pip_rc)"; return 1; fi
   "$VENV/bin/python" -c 'import ansible_runner, moto, molecule, pyspark, kubernetes_validate, psutil' || return 1
   echo "$want" > "$stamp"
+}
+
+# install_zip_code_cache: Ansible's module payloads are imported from zips, which Python never keeps
+# bytecode for, so every task on the controller compiled ansible.module_utils and amazon.aws's
+# module_utils again (about 0.1 s of CPU a task). tests/helpers/zip_code_cache.py keeps each compiled
+# file of this run by its source; a .pth line loads it in every interpreter of the test virtualenv,
+# and it does nothing unless ZIPIMPORT_CODE_CACHE is set (only here, to a folder of this run).
+install_zip_code_cache() {
+  local site
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
+  cp tests/helpers/zip_code_cache.py "$site/_sparklab_zip_code_cache.py" || return 1
+  echo "import _sparklab_zip_code_cache" >"$site/_sparklab_zip_code_cache.pth" || return 1
+  mkdir -p "$WORK/zip-code-cache" && export ZIPIMPORT_CODE_CACHE=$WORK/zip-code-cache
+  echo "compiled module payloads kept in $ZIPIMPORT_CODE_CACHE for this run"
 }
 
 syntax_check_all() {
@@ -246,6 +265,7 @@ setup "System packages" install_system_packages
 setup "Docker engine" bash scripts/ensure-docker.sh "$DOCKERD_PIDFILE"
 setup "Molecule base images (Debian 12 bookworm, Debian 13 trixie), started" build_images_start
 setup "Virtualenv" make_venv
+setup "Compile cache for Ansible's module payloads" install_zip_code_cache
 export PATH="$VENV/bin:$PATH"
 setup "Molecule base images, finished" build_images_wait
 export MOLECULE_IMAGE_BOOKWORM MOLECULE_IMAGE_TRIXIE
