@@ -127,18 +127,24 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
-# install_zip_code_cache: Ansible's module payloads are imported from zips, which Python never keeps
-# bytecode for, so every task on the controller compiled ansible.module_utils and amazon.aws's
-# module_utils again (about 0.1 s of CPU a task). tests/helpers/zip_code_cache.py keeps each compiled
-# file of this run by its source; a .pth line loads it in every interpreter of the test virtualenv,
-# and it does nothing unless ZIPIMPORT_CODE_CACHE is set (only here, to a folder of this run).
-install_zip_code_cache() {
-  local site
+# install_test_caches: two caches for the thousands of short Python processes the tests start, each
+# loaded by a .pth line of the test virtualenv and active only when its variable, set only here,
+# names a folder of this run (docs/performance.md, "Caches for the tests' short processes"):
+# - tests/helpers/zip_code_cache.py: Ansible's module payloads are imported from zips, which Python
+#   never keeps bytecode for, so every task compiled ansible.module_utils and amazon.aws's
+#   module_utils again (about 0.1 s of CPU a task); the code compiled from a source is kept;
+# - tests/helpers/botocore_data_cache.py: every AWS task parsed botocore's EC2 model (3 MB of JSON,
+#   about 0.1 s); the parsed data is kept.
+install_test_caches() {
+  local site hook
   site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
-  cp tests/helpers/zip_code_cache.py "$site/_sparklab_zip_code_cache.py" || return 1
-  echo "import _sparklab_zip_code_cache" >"$site/_sparklab_zip_code_cache.pth" || return 1
-  mkdir -p "$WORK/zip-code-cache" && export ZIPIMPORT_CODE_CACHE=$WORK/zip-code-cache
-  echo "compiled module payloads kept in $ZIPIMPORT_CODE_CACHE for this run"
+  for hook in zip_code_cache botocore_data_cache; do
+    cp "tests/helpers/$hook.py" "$site/_sparklab_$hook.py" || return 1
+    echo "import _sparklab_$hook" >"$site/_sparklab_$hook.pth" || return 1
+  done
+  mkdir -p "$WORK/zip-code-cache" "$WORK/botocore-data-cache" || return 1
+  export ZIPIMPORT_CODE_CACHE=$WORK/zip-code-cache BOTOCORE_DATA_CACHE=$WORK/botocore-data-cache
+  echo "compiled module payloads and botocore's parsed data kept under $WORK for this run"
 }
 
 syntax_check_all() {
@@ -265,7 +271,7 @@ setup "System packages" install_system_packages
 setup "Docker engine" bash scripts/ensure-docker.sh "$DOCKERD_PIDFILE"
 setup "Molecule base images (Debian 12 bookworm, Debian 13 trixie), started" build_images_start
 setup "Virtualenv" make_venv
-setup "Compile cache for Ansible's module payloads" install_zip_code_cache
+setup "Caches for the tests' short Python processes" install_test_caches
 export PATH="$VENV/bin:$PATH"
 setup "Molecule base images, finished" build_images_wait
 export MOLECULE_IMAGE_BOOKWORM MOLECULE_IMAGE_TRIXIE
