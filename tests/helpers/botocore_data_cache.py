@@ -14,11 +14,9 @@ botocore is not imported here: ``botocore.loaders`` is patched as it is first im
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.abc
+# Only os and sys at import: every interpreter of the test virtualenv imports this file, and where
+# the cache is off it must cost nothing (importlib.abc alone took 40-80 ms).
 import os
-import pickle
 import sys
 
 ENV = "BOTOCORE_DATA_CACHE"
@@ -27,12 +25,17 @@ MODULE = "botocore.loaders"
 
 def cache_key(full_path: str, stat: os.stat_result) -> str:
     """The digest a parsed file is stored under: interpreter, path, size and modification time."""
+    import hashlib
+
     text = f"{sys.version_info[:2]}\0{full_path}\0{stat.st_size}\0{stat.st_mtime_ns}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def patch(loaders, folder: str) -> None:
     """Make ``loaders.JSONFileLoader`` keep what it parses in ``folder`` and load it from there."""
+    import contextlib
+    import pickle
+
     parse = loaders.JSONFileLoader._load_file  # (self, full_path, open_method) -> data or None
 
     def load(self, full_path, open_method):
@@ -61,7 +64,7 @@ def patch(loaders, folder: str) -> None:
     loaders.JSONFileLoader._load_file = load
 
 
-class _PatchOnImport(importlib.abc.MetaPathFinder):
+class _PatchOnImport:  # a meta path finder: only find_spec is needed
     """Finds ``botocore.loaders`` as the other finders would, and patches it once it has run."""
 
     def __init__(self, folder: str) -> None:
@@ -83,7 +86,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-class _Patching(importlib.abc.Loader):
+class _Patching:  # the real loader, which patches the module once it has run
     def __init__(self, inner, folder: str) -> None:
         self.inner = inner
         self.folder = folder

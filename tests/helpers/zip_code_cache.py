@@ -19,20 +19,18 @@ drops the variable from the tasks that ``become`` root: only root writes there, 
 
 from __future__ import annotations
 
-import _imp
-import contextlib
-import hashlib
-import marshal
+# Only os and sys at import: every interpreter of the test virtualenv imports this file, and where
+# the cache is off it must cost nothing (the rest is imported by install()).
 import os
 import sys
-import types
-import zipimport
 
 ENV = "ZIPIMPORT_CODE_CACHE"
 
 
 def cache_key(pathname: str, source: bytes) -> str:
     """The digest a compiled file is stored under: interpreter, path inside the zip, source."""
+    import hashlib
+
     inner = pathname.rsplit(".zip", 1)[-1]  # the payload's zip has a new temporary name every task
     digest = hashlib.sha256(sys.implementation.cache_tag.encode())
     for part in (inner.encode(), source):
@@ -44,6 +42,12 @@ def cache_key(pathname: str, source: bytes) -> str:
 def install(folder: str) -> None:
     """Store and load the code compiled from zips in ``folder``; a folder this user cannot write to
     is only read."""
+    import _imp
+    import contextlib
+    import marshal
+    import types
+    import zipimport
+
     if not os.path.isdir(folder) or not hasattr(zipimport, "_compile_source"):
         return
     compile_source = zipimport._compile_source  # (pathname, source) -> code; CPython 3.8 to 3.13
