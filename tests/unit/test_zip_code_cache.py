@@ -13,6 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import zip_code_cache
 
 HOOK = Path(zip_code_cache.__file__)
@@ -29,8 +30,16 @@ except ValueError as error:
 """
 
 
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    return folder
+
+
 def payload(folder: Path, name: str, answer: int) -> Path:
     """A zip holding one module, as AnsiballZ writes a new zip of a new name for every task."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ansible_{name}_payload.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("payload_util.py", f"ANSWER = {answer}\n\ndef check():\n    raise ValueError\n")
@@ -54,11 +63,7 @@ def run(tmp_path: Path, archive: Path, cache: Path | None, pth: str | None = Non
     return done.stdout.strip()
 
 
-def test_second_import_of_the_same_source_loads_the_stored_code_and_names_its_own_zip(tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for folder in ("one", "two"):
-        (tmp_path / folder).mkdir()
+def test_second_import_of_the_same_source_loads_the_stored_code_and_names_its_own_zip(tmp_path, cache):
     first = payload(tmp_path / "one", "a", 1)
     assert run(tmp_path, first, cache) == f"1 {first}/payload_util.py"
     stored = sorted(cache.iterdir())
@@ -74,51 +79,37 @@ def test_second_import_of_the_same_source_loads_the_stored_code_and_names_its_ow
     assert sorted(cache.iterdir()) == stored
 
 
-def test_changed_source_gets_its_own_entry_and_no_variable_means_no_cache(tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
+def test_changed_source_gets_its_own_entry_and_no_variable_means_no_cache(tmp_path, cache):
     for number, answer in enumerate((1, 2, 1)):
-        (tmp_path / str(number)).mkdir()
         archive = payload(tmp_path / str(number), "b", answer)
         assert run(tmp_path, archive, cache) == f"{answer} {archive}/payload_util.py"
     assert len(list(cache.iterdir())) == 2
-    (tmp_path / "plain").mkdir()
     archive = payload(tmp_path / "plain", "b", 3)
     assert run(tmp_path, archive, None) == f"3 {archive}/payload_util.py"
     assert len(list(cache.iterdir())) == 2
 
 
-def test_an_unreadable_entry_is_compiled_again(tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (tmp_path / "one").mkdir()
+def test_an_unreadable_entry_is_compiled_again(tmp_path, cache):
     first = payload(tmp_path / "one", "c", 5)
     run(tmp_path, first, cache)
     (entry,) = cache.iterdir()
     entry.write_bytes(b"\x00truncated")
-    (tmp_path / "two").mkdir()
     second = payload(tmp_path / "two", "c", 5)
     assert run(tmp_path, second, cache) == f"5 {second}/payload_util.py"
     assert entry.read_bytes() != b"\x00truncated"
 
 
-def test_a_nodes_line_names_its_folder_without_the_variable(tmp_path):
+def test_a_nodes_line_names_its_folder_without_the_variable(tmp_path, cache):
     """The line tests/harness/nodes.py gives a node container: tasks that become root run without
     the variable (sudo drops it), so the folder is in the line itself."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
     line = zip_code_cache.pth_line(str(cache))
     for number, answer in enumerate((7, 7, 9)):
-        (tmp_path / str(number)).mkdir()
         archive = payload(tmp_path / str(number), "d", answer)
         assert run(tmp_path, archive, None, pth=line) == f"{answer} {archive}/payload_util.py"
     assert len(list(cache.iterdir())) == 2
 
 
-def test_a_store_that_fails_leaves_the_import_working(tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (tmp_path / "one").mkdir()
+def test_a_store_that_fails_leaves_the_import_working(tmp_path, cache):
     archive = payload(tmp_path / "one", "e", 4)
     taken = cache / zip_code_cache.cache_key(f"{archive}/payload_util.py", archive_source(archive))
     (taken / "x").mkdir(parents=True)
