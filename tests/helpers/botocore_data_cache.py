@@ -8,7 +8,8 @@ processes load that instead of parsing the same file again. The data botocore ge
 for type (its ``OrderedDict`` objects included), to what it parses itself; only the parse is skipped.
 
 Active only when ``BOTOCORE_DATA_CACHE`` names a folder (``scripts/test.sh`` sets it to a folder of
-its run, readable by root alone, and loads this file with a ``.pth`` line of the test virtualenv).
+its run, which only the run's user may read (``mktemp -d``), and loads this file with a ``.pth``
+line of the test virtualenv).
 botocore is not imported here: ``botocore.loaders`` is patched as it is first imported.
 """
 
